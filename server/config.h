@@ -1,0 +1,107 @@
+/*
+ * config.h: the daemon's configuration (a `key value` file, then
+ * `--key value` overrides, then FINNHUB_TOKEN), validated once at load and
+ * passed around as `const struct config *`.
+ *
+ * Every key of the design is accepted from the start; keys of stages that
+ * are not built yet are validated and otherwise inert.  The option table
+ * lives in config_table.c.
+ */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum store_fsync { STORE_FSYNC_NEVER, STORE_FSYNC_INTERVAL, STORE_FSYNC_ALWAYS };
+
+struct config {
+	char *token;		/* secret: never logged */
+	char **symbols;		/* NULL-terminated */
+	int nsymbols;
+	char *feed;		/* "finnhub", "sim", "replay:PATH[@SPEED]" */
+	char *feed_url;
+	char *feed_ca_file;
+	char *capture;		/* NULL: off */
+	char *kafka_listen;
+	char *kafka_advertised;
+	char *topic;
+	int partitions;
+	int64_t log_retention_bytes;
+	int64_t log_retention_ms;
+	char *http_listen;
+	char *http_auth_token;	/* secret: never logged */
+	char *data_dir;
+	int store_fsync;	/* enum store_fsync */
+	int log_level;
+	char *log_file;
+	int64_t sim_rate;
+	int64_t feed_stall_ms;
+	int64_t feed_backoff_max_ms;
+	int64_t max_request_bytes;
+	int64_t store_flush_ms;
+	int64_t trades_retention_days; /* 0: off */
+	int64_t bars_retention_days;   /* 0: off */
+	int64_t http_max_body_bytes;
+
+	/* Command line only. */
+	char *config_file;
+	char *pidfile;
+	int daemonize;
+	int check_config;
+};
+
+/* The option table (config_table.c). */
+enum config_type {
+	CONFIG_STRING,	/* char *; "" or "off" -> NULL where nullable */
+	CONFIG_INT,	/* int64_t in [min, max] */
+	CONFIG_INT32,	/* int in [min, max] */
+	CONFIG_BYTES,	/* int64_t with an optional k/m/g (KiB...) suffix */
+	CONFIG_MS,	/* int64_t with an optional ms/s/m/h/d suffix */
+	CONFIG_SYMBOLS,	/* comma/space separated list */
+	CONFIG_LEVEL,	/* log level name */
+	CONFIG_FSYNC,	/* never|interval|always */
+	CONFIG_BOOL
+};
+
+#define CONFIG_F_SECRET	  0x01 /* never echoed in errors or logs */
+#define CONFIG_F_NOCMDLINE 0x02 /* refused on the command line (ps shows it) */
+#define CONFIG_F_NULLABLE 0x04 /* "off" or "" means unset */
+#define CONFIG_F_INERT	  0x08 /* stage not built yet: validated only */
+#define CONFIG_F_CMDLINE_ONLY 0x10
+
+struct config_option {
+	const char *name;
+	int type;
+	int flags;
+	int64_t min, max;
+	const char *def;	/* default as text, NULL = unset */
+	size_t off;		/* offsetof(struct config, field) */
+	const char *help;
+};
+
+extern const struct config_option config_options[];
+extern const size_t config_noptions;
+
+/* Defaults into c (which must be zeroed or freshly config_fini'ed). */
+void config_init(struct config *c);
+void config_fini(struct config *c);
+
+/*
+ * Load: defaults, then the file (if c->config_file or path), then the
+ * argv overrides, then FINNHUB_TOKEN, then cross-key checks and derived
+ * defaults (feed, kafka_advertised).  Errors are printed to stderr as
+ * "file:line: message" or "--key: message" and counted; returns 0 or the
+ * (negative) number of errors.  argv holds only --key value pairs
+ * already split off by main; flags (-d, -c ...) are handled there.
+ */
+int config_load(struct config *c, int argc, char **argv);
+
+/* Look up an option by name (with '-' and '_' equivalent); NULL if none. */
+const struct config_option *config_find(const char *name);
+
+/* Split "host:port" or "[v6]:port"; 0 or ERR_CONFIG. host is a copy. */
+int config_split_hostport(const char *s, char *host, size_t hostlen,
+    int *port);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * stats.h: counters and gauges the daemon exports (on /metrics once the
+ * HTTP stage exists; in the shutdown log line and --log_level debug now).
+ *
+ * All counters are plain uint64_t owned by the event-loop thread; nothing
+ * here locks.  Counter names are the Prometheus names without the
+ * finnstream_ prefix; counters end in _total.
+ */
+#ifndef SERVER_STATS_H
+#define SERVER_STATS_H
+
+#include <stdint.h>
+
+struct stats {
+	/* (1) feed */
+	uint64_t feed_frames_total;
+	uint64_t feed_trades_total;
+	uint64_t feed_pings_total;
+	uint64_t feed_errors_total;	   /* Finnhub "error" messages */
+	uint64_t feed_bad_frames_total;	   /* malformed JSON / not Finnhub */
+	uint64_t feed_bad_trades_total;	   /* trades skipped as invalid */
+	uint64_t feed_connects_total;
+	uint64_t feed_reconnects_total;
+	uint64_t feed_stalls_total;
+	uint64_t feed_ws_errors_total;	   /* bad websocket frames, TLS... */
+	uint64_t feed_bytes_total;
+	/* (2) log and Kafka listener */
+	uint64_t log_appends_total;
+	uint64_t log_records_total;
+	uint64_t log_bytes_total;
+	uint64_t log_expired_bytes_total;
+	uint64_t kafka_connections_total;
+	uint64_t kafka_requests_total;
+	uint64_t kafka_bad_requests_total; /* malformed/oversized/unknown */
+	uint64_t kafka_produce_records_total;
+	uint64_t kafka_fetch_bytes_total;
+	uint64_t kafka_conn_closed_errors_total;
+	/* gauges */
+	uint64_t log_bytes;
+	uint64_t kafka_connections;
+};
+
+extern struct stats stats;
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * seglog.h: (2) the partitioned log, in memory.
+ *
+ * A seglog holds topics; a topic holds partitions; a partition holds
+ * Kafka RecordBatch v2 bytes exactly as a Fetch serves them, packed back to
+ * back in refcounted segments (contiguous memory of up to segment_bytes).
+ * A Fetch hands a span of a segment to the socket by reference (taking a
+ * segment ref, dropped when the bytes have been written), so retention can
+ * drop a segment from the partition while a slow reader still holds it,
+ * and no byte is copied or re-encoded on the read path.
+ *
+ * Offsets never go back.  Each partition's offsets are leased: before a
+ * partition hands out offsets beyond its persisted lease it writes a new
+ * lease (next + SEGLOG_LEASE) to the state file.  After a restart every
+ * partition starts empty at its lease, so committed consumer offsets stay
+ * meaningful (the gap is what the crash lost).
+ *
+ * Invariants:
+ *  1. In a partition, segments are ordered by offset and batches inside a
+ *     segment by baseOffset; start_offset <= end_offset.
+ *  2. The baseOffset field (bytes 0..7) of every stored batch equals the
+ *     offset the log assigned; nothing else of a batch is changed, so the
+ *     CRC (over bytes 21..end) stays valid.
+ *  3. end_offset (= high watermark) only grows; start_offset only grows.
+ *  4. A segment is freed when it has left its partition and its last
+ *     reference is dropped.
+ *
+ * Not thread-safe: every call happens on the event-loop thread.
+ */
+#ifndef STORAGE_SEGLOG_H
+#define STORAGE_SEGLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEGLOG_LEASE ((int64_t)1 << 24)
+#define SEGLOG_MAX_TOPIC_NAME 249	/* Kafka's limit */
+#define SEGLOG_MAX_PARTITIONS 1024
+
+struct seglog;
+struct seglog_topic;
+struct seglog_seg;
+
+struct seglog_limits {
+	size_t retention_bytes;	 /* per partition; 0 = unlimited */
+	int64_t retention_ms;	 /* per partition; 0 = unlimited */
+	size_t segment_bytes;	 /* segment size; a bigger batch gets its own */
+	size_t max_batch_bytes;	 /* largest batch accepted */
+	int default_partitions;	 /* for topics created on first use */
+};
+
+/* A run of whole batches inside one segment (see seglog_read). */
+struct seglog_span {
+	struct seglog_seg *seg;
+	const uint8_t *p;
+	size_t len;
+};
+
+/*
+ * A new, empty log.  state_path names the file holding offset leases
+ * (NULL: offsets start at 0 and nothing is persisted).  A damaged state
+ * file is an error (ERR_MALFORMED), never silently reset; a missing one
+ * means a first start.  Returns 0 and *out, or a negative error.
+ */
+int seglog_new(const struct seglog_limits *lim, const char *state_path,
+    struct seglog **out);
+void seglog_free(struct seglog *log);
+
+/* The topic called name, or NULL. */
+struct seglog_topic *seglog_topic_get(struct seglog *log, const char *name,
+    size_t namelen);
+/*
+ * Create a topic (npart <= 0: the default count).  The name must be a
+ * legal Kafka topic name ([a-zA-Z0-9._-], 1..249 bytes): ERR_RANGE
+ * otherwise; ERR_EXISTS if it exists (*out is set to it then).
+ */
+int seglog_topic_create(struct seglog *log, const char *name, size_t namelen,
+    int npart, struct seglog_topic **out);
+/* Iterate topics: idx from 0 until NULL. */
+struct seglog_topic *seglog_topic_at(struct seglog *log, size_t idx);
+const char *seglog_topic_name(const struct seglog_topic *t);
+int seglog_topic_partitions(const struct seglog_topic *t);
+
+/*
+ * Append one RecordBatch v2 (already validated by the caller: magic 2,
+ * lengths, CRC) to partition part.  The bytes are copied, and baseOffset
+ * in the copy set to the log end offset; the end offset then grows by
+ * lastOffsetDelta + 1.  Returns 0 and *base_offset, ERR_RANGE for a bad
+ * partition, ERR_TOO_BIG over max_batch_bytes, or a negative errno if the
+ * lease could not be persisted (nothing appended then).  Calls the append
+ * hook.
+ */
+int seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
+    size_t len, int64_t now_ms, int64_t *base_offset);
+
+int64_t seglog_start_offset(const struct seglog_topic *t, int part);
+int64_t seglog_end_offset(const struct seglog_topic *t, int part);
+size_t seglog_bytes(const struct seglog_topic *t, int part);
+
+/*
+ * Whole batches from the one containing offset, in order, until adding
+ * the next would pass max_bytes (the first batch is always included when
+ * first_whole is set, as KIP-74 asks of the first partition of a Fetch).
+ * Fills up to maxspans spans and sets *nspans; returns total bytes.
+ * Spans are borrowed: a caller that keeps one past the current callback
+ * takes seglog_seg_ref() and later seglog_seg_unref().  An offset outside
+ * [start, end) yields 0 bytes (the caller checks the range first).
+ */
+size_t seglog_read(struct seglog_topic *t, int part, int64_t offset,
+    size_t max_bytes, int first_whole, struct seglog_span *spans,
+    int maxspans, int *nspans);
+
+/* First offset whose batch maxTimestamp >= ts, or -1 if none. */
+int64_t seglog_offset_for_time(struct seglog_topic *t, int part, int64_t ts);
+
+void seglog_seg_ref(struct seglog_seg *s);
+void seglog_seg_unref(struct seglog_seg *s);
+
+/*
+ * A consumer cursor for in-process readers (the aggregator): next_batch
+ * returns 1 and the next whole batch at or after c->offset (c->offset then
+ * moves past it), 0 at the end of the log, or ERR_RANGE when c->offset
+ * fell below the start (retention): c->offset is moved to the start and
+ * *lost is set to the number of offsets skipped.
+ */
+struct seglog_cursor {
+	struct seglog_topic *topic;
+	int part;
+	int64_t offset;
+};
+int seglog_cursor_next(struct seglog_cursor *c, const uint8_t **batch,
+    size_t *len, int64_t *lost);
+
+/* Called after every append (long-poll wake-up, aggregator). */
+typedef void (*seglog_append_hook)(struct seglog_topic *t, int part,
+    void *arg);
+void seglog_set_append_hook(struct seglog *log, seglog_append_hook fn,
+    void *arg);
+
+/* Drop segments past retention; returns bytes released. */
+size_t seglog_expire(struct seglog *log, int64_t now_ms);
+
+#endif
