@@ -1,0 +1,82 @@
+/*
+ * config_table.c: every configuration key, its type, bounds and default.
+ *
+ * The spelling of each key is the contract of DESIGN.md; the same key
+ * works in the config file (`key value`) and on the command line
+ * (`--key value`).  Keys of stages not built yet carry CONFIG_F_INERT:
+ * they are validated like the rest and otherwise ignored for now.
+ */
+#include <stddef.h>
+
+#include "server/config.h"
+
+#define OFF(f) offsetof(struct config, f)
+#define KIB    ((int64_t)1024)
+#define MIB    (KIB * 1024)
+#define GIB    (MIB * 1024)
+#define DAY_MS ((int64_t)86400000)
+
+const struct config_option config_options[] = {
+	{"token", CONFIG_STRING,
+	    CONFIG_F_SECRET | CONFIG_F_NOCMDLINE | CONFIG_F_NULLABLE, 0, 0,
+	    NULL, OFF(token),
+	    "Finnhub API token (also FINNHUB_TOKEN); never on the command line"},
+	{"symbols", CONFIG_SYMBOLS, 0, 1, 1000, NULL, OFF(symbols),
+	    "symbols to subscribe to, comma separated [a default set]"},
+	{"feed", CONFIG_STRING, 0, 0, 0, NULL, OFF(feed),
+	    "finnhub | sim | replay:PATH[@SPEED] [finnhub with a token, else sim]"},
+	{"feed_url", CONFIG_STRING, 0, 0, 0, "wss://ws.finnhub.io", OFF(feed_url),
+	    "upstream websocket URL (ws:// or wss://)"},
+	{"feed_ca_file", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL,
+	    OFF(feed_ca_file), "CA file for wss:// [system CA store]"},
+	{"capture", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL, OFF(capture),
+	    "record raw feed frames to PATH for replay [off]"},
+	{"kafka_listen", CONFIG_STRING, 0, 0, 0, "127.0.0.1:9092",
+	    OFF(kafka_listen), "Kafka-protocol listener address"},
+	{"kafka_advertised", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL,
+	    OFF(kafka_advertised), "host:port given to clients [kafka_listen]"},
+	{"topic", CONFIG_STRING, 0, 0, 0, "trades", OFF(topic),
+	    "topic the feed's trades go to"},
+	{"partitions", CONFIG_INT32, 0, 1, 1024, "4", OFF(partitions),
+	    "partitions of topics created by the daemon"},
+	{"log_retention_bytes", CONFIG_BYTES, 0, 0, INT64_MAX / 2, "256m",
+	    OFF(log_retention_bytes), "log bytes kept per partition (0: no limit)"},
+	{"log_retention_ms", CONFIG_MS, 0, 0, INT64_MAX / 2, "1h",
+	    OFF(log_retention_ms), "age of log data kept (0: no limit)"},
+	{"http_listen", CONFIG_STRING, CONFIG_F_INERT, 0, 0, "127.0.0.1:8080",
+	    OFF(http_listen), "HTTP (Grafana, /metrics, /healthz) address"},
+	{"http_auth_token", CONFIG_STRING,
+	    CONFIG_F_SECRET | CONFIG_F_NULLABLE | CONFIG_F_INERT, 0, 0, NULL,
+	    OFF(http_auth_token), "bearer token HTTP clients must send [off]"},
+	{"data_dir", CONFIG_STRING, 0, 0, 0, "./data", OFF(data_dir),
+	    "directory for the store and offset state"},
+	{"store_fsync", CONFIG_FSYNC, CONFIG_F_INERT, 0, 0, "interval",
+	    OFF(store_fsync), "never | interval | always"},
+	{"log_level", CONFIG_LEVEL, 0, 0, 0, "info", OFF(log_level),
+	    "error | warn | info | debug"},
+	{"log_file", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL, OFF(log_file),
+	    "log to this file [stderr; syslog when daemonized]"},
+	{"sim_rate", CONFIG_INT, 0, 1, 10000000, "500", OFF(sim_rate),
+	    "trades per second of the sim feed"},
+	{"feed_stall_ms", CONFIG_MS, 0, 100, 24 * 3600 * 1000, "150000",
+	    OFF(feed_stall_ms), "reconnect after this long without data or ping"},
+	{"feed_backoff_max_ms", CONFIG_MS, 0, 10, 3600 * 1000, "30000",
+	    OFF(feed_backoff_max_ms), "cap of the reconnect back-off"},
+	{"max_request_bytes", CONFIG_BYTES, 0, 1048576, GIB, "16m",
+	    OFF(max_request_bytes),
+	    "largest Kafka request accepted (checked before reading it)"},
+	{"store_flush_ms", CONFIG_MS, CONFIG_F_INERT, 10, 3600 * 1000, "1000",
+	    OFF(store_flush_ms), "store flush interval"},
+	{"trades_retention_days", CONFIG_INT, CONFIG_F_INERT, 0, 100000, "0",
+	    OFF(trades_retention_days), "days of trades kept (0: off)"},
+	{"bars_retention_days", CONFIG_INT, CONFIG_F_INERT, 0, 100000, "0",
+	    OFF(bars_retention_days), "days of bars kept (0: off)"},
+	{"http_max_body_bytes", CONFIG_BYTES, CONFIG_F_INERT, 1024, GIB, "1m",
+	    OFF(http_max_body_bytes), "largest HTTP request body"},
+	{"pidfile", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL, OFF(pidfile),
+	    "write the daemon's pid here"},
+	{"daemonize", CONFIG_BOOL, 0, 0, 1, "no", OFF(daemonize),
+	    "detach and run in the background"},
+};
+
+const size_t config_noptions = sizeof(config_options) / sizeof(config_options[0]);

@@ -1,0 +1,227 @@
+/*
+ * pipeline.c: THE MAP.  Builds the stages, wires them, owns lifetimes.
+ *
+ *   Finnhub ws / sim / replay
+ *        |  (1) upstream.c: ws_client.c (TLS, wslay, backoff), sim_market.c
+ *        v
+ *   ingest.c: proto/feed.c scanner -> RecordBatch per partition
+ *        |
+ *        v  (2) storage/seglog.c: topic "trades", murmur2(symbol) partitions
+ *   +----------+        append hook: wakes parked Fetches
+ *   |  seglog  | <----- kafka_server.c (Produce) <---- kcat -P, any producer
+ *   +----------+ -----> kafka_server.c (Fetch) ------> kcat -C, any consumer
+ *        |
+ *        v  (3) aggregator: 1-second bars per symbol        [later stage]
+ *        v  (4) colstore: trades + bars on disk             [later stage]
+ *        v  (5) http_api: Grafana JSON datasource, /metrics  [later stage]
+ *
+ * Start order is the data flow backwards (log, listeners, then the
+ * feed), so nothing produces before its consumer exists; stop order is
+ * the reverse: the feed stops first, listeners stop accepting, then the
+ * log's offsets are persisted.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "proto/err.h"
+#include "server/ingest.h"
+#include "server/kafka_server.h"
+#include "server/log.h"
+#include "server/pipeline.h"
+#include "server/stats.h"
+#include "server/upstream.h"
+#include "server/xmalloc.h"
+#include "storage/seglog.h"
+
+#define PIPELINE_MAGIC 0x70697065
+#define HOUSEKEEPING_MS 1000
+
+struct pipeline {
+	unsigned magic;
+	struct event_base *base;
+	const struct config *cfg;
+	struct evdns_base *dns;
+	struct seglog *log;
+	struct seglog_topic *trades;
+	struct kafka_server *kafka;
+	struct ingest *ingest;
+	struct upstream *upstream;
+	struct event *housekeeping;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void
+on_append(struct seglog_topic *t, int part, void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	if (p->kafka != NULL)
+		kafka_server_on_append(p->kafka, t, part);
+}
+
+static void
+on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipeline *p = arg;
+	size_t freed;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	freed = seglog_expire(p->log, now_ms());
+	if (freed > 0)
+		log_debug("log retention released %zu bytes", freed);
+	upstream_flush(p->upstream);
+}
+
+static int
+make_dir(const char *path)
+{
+	char *copy = xstrdup(path), *s;
+	int rc = 0;
+
+	/* mkdir -p: each parent, then the directory itself. */
+	for (s = copy + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(copy, 0750) == -1 && errno != EEXIST)
+			rc = -errno;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(copy, 0750) == -1 && errno != EEXIST)
+		rc = -errno;
+	free(copy);
+	return rc;
+}
+
+int
+pipeline_start(struct event_base *base, const struct config *cfg,
+    struct pipeline **out)
+{
+	struct timeval hk = {HOUSEKEEPING_MS / 1000, 0};
+	struct seglog_limits lim;
+	struct pipeline *p;
+	char state[4096];
+	int rc;
+
+	p = xcalloc(1, sizeof(*p));
+	p->magic = PIPELINE_MAGIC;
+	p->base = base;
+	p->cfg = cfg;
+
+	if ((rc = make_dir(cfg->data_dir)) != 0) {
+		log_err("data_dir %s: %s", cfg->data_dir, err_str(rc));
+		goto fail;
+	}
+	memset(&lim, 0, sizeof(lim));
+	lim.retention_bytes = (size_t)cfg->log_retention_bytes;
+	lim.retention_ms = cfg->log_retention_ms;
+	lim.segment_bytes = 1 << 20;
+	lim.max_batch_bytes = (size_t)cfg->max_request_bytes;
+	lim.default_partitions = cfg->partitions;
+	snprintf(state, sizeof(state), "%s/seglog.state", cfg->data_dir);
+	if ((rc = seglog_new(&lim, state, &p->log)) != 0) {
+		log_err("log state %s: %s", state, err_str(rc));
+		goto fail;
+	}
+	seglog_set_append_hook(p->log, on_append, p);
+	rc = seglog_topic_create(p->log, cfg->topic, strlen(cfg->topic),
+	    cfg->partitions, &p->trades);
+	if (rc != 0 && rc != ERR_EXISTS) {
+		log_err("topic %s: %s", cfg->topic, err_str(rc));
+		goto fail;
+	}
+
+	p->kafka = kafka_server_new(base, cfg, p->log);
+	if ((rc = kafka_server_listen(p->kafka)) != 0)
+		goto fail; /* logged by the listener */
+
+	if ((p->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+		     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+		log_warn("no DNS resolver configured; feed hosts must be "
+			 "addresses");
+	p->ingest = ingest_new(cfg, p->trades);
+	if ((rc = upstream_new(base, p->dns, cfg, p->ingest, &p->upstream)) !=
+	    0)
+		goto fail;
+	if ((rc = upstream_start(p->upstream)) != 0)
+		goto fail;
+
+	p->housekeeping = event_new(base, -1, EV_PERSIST, on_housekeeping, p);
+	if (p->housekeeping == NULL || evtimer_add(p->housekeeping, &hk) != 0) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	log_info("watch the trades: kcat -b %s -t %s -C", cfg->kafka_advertised,
+	    cfg->topic);
+	*out = p;
+	return 0;
+fail:
+	pipeline_free(p);
+	return rc != 0 ? rc : -1;
+}
+
+void
+pipeline_reload(struct pipeline *p, const struct config *nc)
+{
+	const struct config *oc = p->cfg;
+
+	if (strcmp(oc->feed, nc->feed) != 0 ||
+	    strcmp(oc->kafka_listen, nc->kafka_listen) != 0 ||
+	    strcmp(oc->data_dir, nc->data_dir) != 0 ||
+	    strcmp(oc->topic, nc->topic) != 0 ||
+	    oc->partitions != nc->partitions)
+		log_warn("SIGHUP: feed, listeners, data_dir, topic and "
+			 "partitions change only on restart");
+	log_level = nc->log_level;
+	upstream_reload(p->upstream, nc);
+}
+
+void
+pipeline_stop(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	if (p->upstream != NULL)
+		upstream_flush(p->upstream);
+	if (p->kafka != NULL)
+		kafka_server_stop_accepting(p->kafka);
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	if (p->housekeeping != NULL)
+		event_free(p->housekeeping);
+	upstream_free(p->upstream);
+	ingest_free(p->ingest);
+	if (p->kafka != NULL)
+		kafka_server_free(p->kafka);
+	if (p->dns != NULL)
+		evdns_base_free(p->dns, 0);
+	if (p->log != NULL)
+		seglog_free(p->log);
+	log_info("trades: %llu received, %llu bad messages, %llu reconnects",
+	    (unsigned long long)stats.feed_trades_total,
+	    (unsigned long long)stats.feed_bad_frames_total,
+	    (unsigned long long)stats.feed_reconnects_total);
+	free(p);
+}

@@ -1,0 +1,6 @@
+/*
+ * stats.c: the daemon's counters (see stats.h).
+ */
+#include "server/stats.h"
+
+struct stats stats;

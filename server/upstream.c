@@ -1,0 +1,550 @@
+/*
+ * upstream.c: (1) the feed's sources (see upstream.h).
+ *
+ *	finnhub:  ws_client (TLS, reconnect, stall detection) -> on_open
+ *	          subscribes every symbol -> on_message -> deliver()
+ *	sim:      a 10 ms timer asks sim_market for sim_rate trades/s in
+ *	          Finnhub's own JSON -> deliver()
+ *	replay:   capture records at their recorded pace / SPEED -> deliver()
+ *
+ * deliver() writes the capture (if any) and calls ingest_message(), so a
+ * capture of any source replays through the same parser.
+ */
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "proto/capture.h"
+#include "proto/err.h"
+#include "proto/feed.h"
+#include "proto/wbuf.h"
+#include "server/log.h"
+#include "server/sim_market.h"
+#include "server/stats.h"
+#include "server/upstream.h"
+#include "server/ws_client.h"
+#include "server/xmalloc.h"
+
+#define UPSTREAM_MAGIC 0x75707374
+#define SIM_TICK_MS    10
+#define SIM_PING_MS    60000
+/* Replay reads the capture in chunks; a record is at most this big. */
+#define REPLAY_CHUNK   (INGEST_MAX_MSG + 64)
+
+enum upstream_kind { UP_FINNHUB, UP_SIM, UP_REPLAY };
+
+struct upstream {
+	unsigned magic;
+	int kind;
+	struct event_base *base;
+	const struct config *cfg;
+	struct ingest *ingest;
+	const char *state;
+
+	/* finnhub */
+	struct ws_client *ws;
+	char **subscribed; /* what the server has been told, NULL-terminated */
+
+	/* sim */
+	struct sim_market *sim;
+	struct event *timer;
+	int64_t sim_last_ms;
+	int64_t sim_last_ping_ms;
+	double sim_owed;
+	uint64_t sim_rng;
+	struct wbuf frame;
+
+	/* replay */
+	FILE *replay_fp;
+	double replay_speed;
+	uint8_t *rbuf;
+	size_t rlen;
+	int replay_eof;
+	int64_t replay_t0_us;	  /* first record's receive time */
+	int64_t replay_start_us; /* wall clock when it was delivered */
+
+	/* capture */
+	FILE *cap_fp;
+	struct wbuf cap;
+};
+
+static int64_t
+now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static void
+deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
+{
+	if (u->cap_fp != NULL) {
+		wbuf_reset(&u->cap);
+		capture_encode_frame(&u->cap, (uint64_t)t_us, 1, msg, len);
+		if (u->cap.err == 0 &&
+		    fwrite(u->cap.buf, 1, u->cap.len, u->cap_fp) != u->cap.len) {
+			log_err("capture: write failed: %s; capture stopped",
+			    strerror(errno));
+			fclose(u->cap_fp);
+			u->cap_fp = NULL;
+		}
+	}
+	(void)ingest_message(u->ingest, msg, len, t_us);
+}
+
+static int
+capture_open(struct upstream *u, const char *path)
+{
+	struct stat st;
+	FILE *fp;
+
+	if ((fp = fopen(path, "ab")) == NULL) {
+		log_err("capture %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	wbuf_init(&u->cap, 0);
+	if (fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
+		capture_encode_header(&u->cap);
+		if (fwrite(u->cap.buf, 1, u->cap.len, fp) != u->cap.len) {
+			log_err("capture %s: %s", path, strerror(errno));
+			fclose(fp);
+			return -EIO;
+		}
+	}
+	u->cap_fp = fp;
+	log_info("capturing raw feed frames to %s", path);
+	return 0;
+}
+
+/* ---- finnhub ---------------------------------------------------------- */
+
+static void
+subscribe(struct upstream *u, const char *type, const char *sym)
+{
+	struct wbuf w;
+
+	wbuf_init(&w, 1024);
+	feed_encode_subscribe(&w, type, sym);
+	if (w.err == 0 && ws_client_send_text(u->ws, w.buf, w.len) == 0)
+		log_debug("feed: %s %s", type, sym);
+	wbuf_fini(&w);
+}
+
+static void
+free_symbols(char **list)
+{
+	int i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+static char **
+copy_symbols(const struct config *cfg)
+{
+	char **list = xcalloc((size_t)cfg->nsymbols + 1, sizeof(*list));
+	int i;
+
+	for (i = 0; i < cfg->nsymbols; i++)
+		list[i] = xstrdup(cfg->symbols[i]);
+	return list;
+}
+
+static int
+has_symbol(char *const *list, const char *s)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+ws_on_open(void *arg)
+{
+	struct upstream *u = arg;
+	int i;
+
+	CHECK_MAGIC(u, UPSTREAM_MAGIC);
+	u->state = "connected";
+	/* Finnhub remembers nothing across connections: subscribe again. */
+	for (i = 0; i < u->cfg->nsymbols; i++)
+		subscribe(u, "subscribe", u->cfg->symbols[i]);
+	free_symbols(u->subscribed);
+	u->subscribed = copy_symbols(u->cfg);
+	log_info("feed: connected, subscribed to %d symbols",
+	    u->cfg->nsymbols);
+}
+
+static void
+ws_on_message(void *arg, const uint8_t *msg, size_t len, int opcode,
+    int64_t recv_us)
+{
+	struct upstream *u = arg;
+
+	CHECK_MAGIC(u, UPSTREAM_MAGIC);
+	deliver(u, msg, len, recv_us);
+}
+
+static void
+ws_on_close(void *arg, const char *why)
+{
+	struct upstream *u = arg;
+
+	CHECK_MAGIC(u, UPSTREAM_MAGIC);
+	u->state = "connecting";
+	log_info("feed: disconnected (%s); reconnecting", why);
+}
+
+static int
+finnhub_new(struct upstream *u, struct evdns_base *dns)
+{
+	static const struct ws_client_cb cb = {ws_on_open, ws_on_message,
+	    ws_on_close};
+	struct ws_client_opts o;
+	struct wbuf url;
+	int rc;
+
+	wbuf_init(&url, 0);
+	wbuf_str(&url, u->cfg->feed_url);
+	if (u->cfg->token != NULL) {
+		wbuf_str(&url, strchr(u->cfg->feed_url, '?') ? "&" : "?");
+		wbuf_str(&url, "token=");
+		wbuf_str(&url, u->cfg->token);
+	}
+	wbuf_u8(&url, 0);
+	memset(&o, 0, sizeof(o));
+	o.url = (const char *)url.buf;
+	o.ca_file = u->cfg->feed_ca_file;
+	o.stall_ms = u->cfg->feed_stall_ms;
+	o.backoff_max_ms = u->cfg->feed_backoff_max_ms;
+	o.connect_timeout_ms = 10000;
+	o.max_msg_bytes = INGEST_MAX_MSG;
+	rc = ws_client_new(u->base, dns, &o, &cb, u, &u->ws);
+	/* The URL held the token: wipe our copy (ws_client keeps its own). */
+	if (url.buf != NULL)
+		memset(url.buf, 0, url.len);
+	wbuf_fini(&url);
+	u->state = "connecting";
+	return rc;
+}
+
+/* ---- sim -------------------------------------------------------------- */
+
+static uint64_t
+sim_rand(struct upstream *u)
+{
+	/* xorshift64*: cheap, and quality is not the point here. */
+	u->sim_rng ^= u->sim_rng >> 12;
+	u->sim_rng ^= u->sim_rng << 25;
+	u->sim_rng ^= u->sim_rng >> 27;
+	return u->sim_rng * 0x2545F4914F6CDD1Dull;
+}
+
+static void
+sim_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+	int64_t now = now_us(), now_ms = now / 1000;
+	int64_t burst;
+
+	CHECK_MAGIC(u, UPSTREAM_MAGIC);
+	if (u->sim_last_ms == 0)
+		u->sim_last_ms = now_ms;
+	/* A late timer still owes the trades of the whole gap, capped at a
+	 * second so a suspended process does not flood on wake-up. */
+	u->sim_owed += (double)u->cfg->sim_rate *
+	    (double)(now_ms - u->sim_last_ms > 1000 ? 1000 :
+							now_ms - u->sim_last_ms) /
+	    1000.0;
+	u->sim_last_ms = now_ms;
+	/* Finnhub packs a few trades per frame; at high rates, more. */
+	burst = u->cfg->sim_rate / 2000 + 4;
+	while (u->sim_owed >= 1.0) {
+		int n = 1 + (int)(sim_rand(u) % (uint64_t)burst);
+
+		if (n > (int)u->sim_owed)
+			n = (int)u->sim_owed;
+		wbuf_reset(&u->frame);
+		n = (int)sim_market_frame(u->sim, now_ms, n, &u->frame);
+		if (n <= 0 || u->frame.err != 0)
+			break;
+		u->sim_owed -= n;
+		deliver(u, u->frame.buf, u->frame.len, now);
+	}
+	if (now_ms - u->sim_last_ping_ms >= SIM_PING_MS) {
+		u->sim_last_ping_ms = now_ms;
+		wbuf_reset(&u->frame);
+		sim_market_ping(&u->frame);
+		deliver(u, u->frame.buf, u->frame.len, now);
+	}
+}
+
+static int
+sim_new(struct upstream *u)
+{
+	u->sim = sim_market_new((const char *const *)u->cfg->symbols,
+	    u->cfg->nsymbols, (uint64_t)now_us());
+	if (u->sim == NULL)
+		return ERR_NOMEM;
+	u->sim_rng = (uint64_t)now_us() | 1;
+	u->sim_last_ping_ms = now_us() / 1000;
+	wbuf_init(&u->frame, INGEST_MAX_MSG);
+	u->timer = event_new(u->base, -1, EV_PERSIST, sim_tick, u);
+	u->state = "generating";
+	return u->timer != NULL ? 0 : ERR_NOMEM;
+}
+
+/* ---- replay ----------------------------------------------------------- */
+
+static void replay_tick(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Deliver every record that is due, then arm the timer for the next one.
+ * Record times are scaled by 1/speed relative to the first record.
+ */
+static void
+replay_run(struct upstream *u)
+{
+	struct capture_frame f;
+	struct timeval tv;
+	int64_t due, now;
+	size_t n;
+	int rc;
+
+	for (;;) {
+		rc = capture_decode_frame(u->rbuf, u->rlen, INGEST_MAX_MSG, &f);
+		if (rc == 0 && !u->replay_eof) {
+			n = fread(u->rbuf + u->rlen, 1, REPLAY_CHUNK - u->rlen,
+			    u->replay_fp);
+			if (n == 0)
+				u->replay_eof = 1;
+			u->rlen += n;
+			continue;
+		}
+		if (rc == 0) {
+			if (u->rlen != 0)
+				log_warn("replay: torn record at the end of "
+					 "the capture (%zu bytes): ignored",
+				    u->rlen);
+			log_info("replay: finished");
+			u->state = "replay done";
+			return;
+		}
+		if (rc < 0) {
+			log_err("replay: bad record (%s): stopping the replay",
+			    err_str(rc));
+			u->state = "replay failed";
+			return;
+		}
+		now = now_us();
+		if (u->replay_t0_us < 0) {
+			u->replay_t0_us = (int64_t)f.t_us;
+			u->replay_start_us = now;
+		}
+		due = u->replay_start_us +
+		    (int64_t)((double)((int64_t)f.t_us - u->replay_t0_us) /
+			u->replay_speed);
+		if (due > now) {
+			tv.tv_sec = (due - now) / 1000000;
+			tv.tv_usec = (due - now) % 1000000;
+			evtimer_add(u->timer, &tv);
+			return;
+		}
+		if (f.opcode == 1)
+			deliver(u, f.payload, f.len, now);
+		memmove(u->rbuf, u->rbuf + rc, u->rlen - (size_t)rc);
+		u->rlen -= (size_t)rc;
+	}
+}
+
+static void
+replay_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream *u = arg;
+
+	CHECK_MAGIC(u, UPSTREAM_MAGIC);
+	replay_run(u);
+}
+
+static int
+replay_new(struct upstream *u)
+{
+	char *path = xstrdup(u->cfg->feed + 7), *at;
+	uint8_t hdr[64];
+	size_t n;
+	int rc = 0;
+
+	u->replay_speed = 1.0;
+	if ((at = strrchr(path, '@')) != NULL) {
+		*at = '\0';
+		u->replay_speed = strtod(at + 1, NULL);
+	}
+	if ((u->replay_fp = fopen(path, "rb")) == NULL) {
+		rc = -errno;
+		log_err("replay %s: %s", path, strerror(errno));
+		goto out;
+	}
+	n = fread(hdr, 1, sizeof(hdr), u->replay_fp);
+	if ((rc = capture_decode_header(hdr, n)) <= 0) {
+		log_err("replay %s: not a capture file (%s)", path,
+		    rc == 0 ? "too short" : err_str(rc));
+		rc = rc == 0 ? ERR_MALFORMED : rc;
+		goto out;
+	}
+	u->rbuf = xmalloc(REPLAY_CHUNK);
+	u->rlen = n - (size_t)rc;
+	memcpy(u->rbuf, hdr + rc, u->rlen);
+	u->replay_t0_us = -1;
+	u->timer = evtimer_new(u->base, replay_tick, u);
+	u->state = "replaying";
+	log_info("replaying %s at %gx", path, u->replay_speed);
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* ---- common ----------------------------------------------------------- */
+
+int
+upstream_new(struct event_base *base, struct evdns_base *dns,
+    const struct config *cfg, struct ingest *in, struct upstream **out)
+{
+	struct upstream *u;
+	int rc;
+
+	u = xcalloc(1, sizeof(*u));
+	u->magic = UPSTREAM_MAGIC;
+	u->base = base;
+	u->cfg = cfg;
+	u->ingest = in;
+	if (strcmp(cfg->feed, "finnhub") == 0) {
+		u->kind = UP_FINNHUB;
+		rc = finnhub_new(u, dns);
+	} else if (strcmp(cfg->feed, "sim") == 0) {
+		u->kind = UP_SIM;
+		rc = sim_new(u);
+	} else {
+		u->kind = UP_REPLAY;
+		rc = replay_new(u);
+	}
+	if (rc == 0 && cfg->capture != NULL)
+		rc = capture_open(u, cfg->capture);
+	if (rc != 0) {
+		upstream_free(u);
+		return rc;
+	}
+	*out = u;
+	return 0;
+}
+
+int
+upstream_start(struct upstream *u)
+{
+	struct timeval tick = {0, SIM_TICK_MS * 1000};
+	char url[512];
+
+	switch (u->kind) {
+	case UP_FINNHUB:
+		log_info("feed: finnhub at %s, %d symbols",
+		    log_redact_url(u->cfg->feed_url, url, sizeof(url)),
+		    u->cfg->nsymbols);
+		ws_client_start(u->ws);
+		break;
+	case UP_SIM:
+		log_info("feed: sim, %lld trades/s over %d symbols",
+		    (long long)u->cfg->sim_rate, u->cfg->nsymbols);
+		evtimer_add(u->timer, &tick);
+		break;
+	case UP_REPLAY:
+		replay_run(u);
+		break;
+	}
+	return 0;
+}
+
+void
+upstream_reload(struct upstream *u, const struct config *cfg)
+{
+	int i, added = 0, removed = 0;
+
+	u->cfg = cfg;
+	if (u->kind == UP_SIM) {
+		struct sim_market *m;
+
+		m = sim_market_new((const char *const *)cfg->symbols,
+		    cfg->nsymbols, (uint64_t)now_us());
+		if (m != NULL) {
+			sim_market_free(u->sim);
+			u->sim = m;
+		}
+		log_info("feed: sim now over %d symbols", cfg->nsymbols);
+		return;
+	}
+	if (u->kind != UP_FINNHUB || !ws_client_is_open(u->ws))
+		return; /* the next on_open subscribes the new list */
+	for (i = 0; u->subscribed != NULL && u->subscribed[i] != NULL; i++)
+		if (!has_symbol(cfg->symbols, u->subscribed[i])) {
+			subscribe(u, "unsubscribe", u->subscribed[i]);
+			removed++;
+		}
+	for (i = 0; i < cfg->nsymbols; i++)
+		if (!has_symbol(u->subscribed, cfg->symbols[i])) {
+			subscribe(u, "subscribe", cfg->symbols[i]);
+			added++;
+		}
+	free_symbols(u->subscribed);
+	u->subscribed = copy_symbols(cfg);
+	log_info("feed: symbols reloaded: %d subscribed, %d unsubscribed",
+	    added, removed);
+}
+
+void
+upstream_flush(struct upstream *u)
+{
+	if (u->cap_fp != NULL)
+		fflush(u->cap_fp);
+}
+
+const char *
+upstream_state(const struct upstream *u)
+{
+	return u->state;
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	if (u == NULL)
+		return;
+	if (u->timer != NULL)
+		event_free(u->timer);
+	if (u->ws != NULL)
+		ws_client_free(u->ws);
+	if (u->sim != NULL)
+		sim_market_free(u->sim);
+	if (u->replay_fp != NULL)
+		fclose(u->replay_fp);
+	if (u->cap_fp != NULL) {
+		fflush(u->cap_fp);
+		fclose(u->cap_fp);
+		wbuf_fini(&u->cap);
+	}
+	free_symbols(u->subscribed);
+	wbuf_fini(&u->frame);
+	free(u->rbuf);
+	free(u);
+}

@@ -1,0 +1,136 @@
+# The daemon's contract: configuration, secrets, pidfile, signals.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use Time::HiRes qw(sleep time);
+use Daemon qw(free_port run_cmd slurp);
+
+my $bin = $ENV{FINNSTREAMD} or die "FINNSTREAMD is not set";
+my $dir = tempdir(CLEANUP => 1);
+
+sub write_file {
+	my ($path, $text, $mode) = @_;
+	open(my $fh, '>', $path) or die "$path: $!";
+	print $fh $text;
+	close $fh;
+	chmod($mode, $path) if defined $mode;
+}
+
+# --check-config: 0 for a good file, 1 with file:line for a bad one.
+write_file("$dir/good.conf", <<'EOC');
+# a comment
+symbols AAPL, BINANCE:BTCUSDT
+feed sim
+partitions 8
+log_retention_bytes 64m
+log_retention_ms 30m
+http_listen 127.0.0.1:8081
+store_fsync always
+EOC
+my ($st, $out, $err) = run_cmd([$bin, '-c', "$dir/good.conf",
+    '--check-config']);
+is($st, 0, '--check-config accepts a good file') or diag($err);
+like($out, qr/configuration OK/, 'and says so');
+
+write_file("$dir/bad.conf", <<'EOC');
+feed sim
+partitions 0
+no_such_key 1
+log_retention_bytes lots
+feed_url http://example.com
+EOC
+($st, $out, $err) = run_cmd([$bin, '-c', "$dir/bad.conf", '--check-config']);
+is($st >> 8, 1, '--check-config rejects a bad file with exit 1');
+like($err, qr/\Q$dir\E\/bad\.conf:2: partitions: 0 is out of range/,
+    'file:line for an out-of-range value');
+like($err, qr/bad\.conf:3: unknown key "no_such_key"/, 'unknown key');
+like($err, qr/bad\.conf:4: log_retention_bytes: "lots" is not a valid size/,
+    'bad size');
+like($err, qr/feed_url: must start with ws:\/\/ or wss:\/\//, 'bad URL');
+
+($st, $out, $err) = run_cmd([$bin, '--partitions', '9999', '--check-config']);
+is($st >> 8, 1, 'command-line values are validated too');
+like($err, qr/--partitions: partitions: 9999 is out of range/,
+    '--key errors name the option');
+
+# The token: refused on the command line, never echoed.
+my $secret = 'sEcReT-t0ken-value';
+($st, $out, $err) = run_cmd([$bin, '--token', $secret, '--check-config']);
+is($st >> 8, 1, 'token refused on the command line');
+like($err, qr/--token: not accepted on the command line/, 'with a reason');
+unlike($err, qr/\Q$secret\E/, 'the refused token is not echoed');
+
+($st, $out, $err) = run_cmd([$bin, '--feed', 'finnhub', '--check-config']);
+is($st >> 8, 1, 'feed finnhub without a token is an error');
+like($err, qr/finnhub needs a token/, 'saying what is missing');
+
+($st, $out, $err) = run_cmd([$bin, '--kafka_listen', '0.0.0.0:9092',
+    '--check-config']);
+is($st >> 8, 1, 'a wildcard kafka_listen needs kafka_advertised');
+($st, $out, $err) = run_cmd([$bin, '--kafka_listen', '0.0.0.0:9092',
+    '--kafka_advertised', 'host.example:9092', '--check-config']);
+is($st, 0, 'and is fine with it');
+
+write_file("$dir/token.conf", "token $secret\nfeed finnhub\n", 0644);
+($st, $out, $err) = run_cmd([$bin, '-c', "$dir/token.conf",
+    '--check-config']);
+is($st, 0, 'token from the config file');
+like($err, qr/readable by others/, 'warns when that file is world-readable');
+unlike($err . $out, qr/\Q$secret\E/, 'without printing the token');
+
+# A real run with a token, an unreachable upstream: the token must not
+# appear in any log line, even at debug level.
+my $dead = free_port();
+my $d = Daemon->new(args => ['--feed', 'finnhub', '--feed_url',
+    "ws://127.0.0.1:$dead/path", '--feed_backoff_max_ms', '100'],
+    env => {FINNHUB_TOKEN => $secret});
+ok($d->log_like(qr/reconnect|refused|connect/i, 5),
+    'finnhub feed retries an unreachable upstream') or diag($d->log);
+is($d->stop, 0, 'SIGTERM: exit 0');
+unlike($d->log, qr/\Q$secret\E/, 'the token appears in no log line');
+
+# The daemon is not our child after -d: a zombie (where nothing reaps
+# it) counts as gone.
+sub running {
+	my ($p) = @_;
+	return 0 unless $p && kill(0, $p);
+	my $stat = slurp("/proc/$p/stat");
+	return $stat !~ /^\d+ \(.*\) Z/;
+}
+
+# Daemonize with a pidfile; a second instance is refused; SIGTERM removes
+# the pidfile.
+my $port = free_port();
+my $pidfile = "$dir/finnstreamd.pid";
+($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
+    '--kafka_listen', "127.0.0.1:$port", '--data_dir', "$dir/data",
+    '--log_file', "$dir/daemon.log"], 20);
+is($st, 0, '-d returns 0 once the daemon is up') or diag($err);
+ok(Daemon::wait_port($port, 10), 'the daemon listens');
+my $pid = slurp($pidfile);
+chomp $pid;
+like($pid, qr/^\d+$/, 'pidfile holds a pid');
+ok(running($pid), 'and that process runs');
+($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
+    '--kafka_listen', '127.0.0.1:' . free_port(), '--data_dir',
+    "$dir/data2", '--log_file', "$dir/daemon2.log"], 20);
+isnt($st, 0, 'a second instance on the same pidfile is refused');
+like($err . slurp("$dir/daemon2.log"), qr/already running \(pid $pid\)/,
+    'naming the running pid');
+
+# SIGHUP reopens log_file (log rotation).
+rename("$dir/daemon.log", "$dir/daemon.log.1") or die;
+kill 'HUP', $pid;
+my $end = time + 5;
+sleep 0.05 while !-s "$dir/daemon.log" && time < $end;
+like(slurp("$dir/daemon.log"), qr/SIGHUP/, 'SIGHUP reopens log_file');
+
+kill 'TERM', $pid;
+$end = time + 10;
+sleep 0.05 while running($pid) && time < $end;
+ok(!running($pid), 'SIGTERM stops the daemon');
+ok(!-e $pidfile, 'and removes its pidfile');
+like(slurp("$dir/daemon.log"), qr/shutting down/, 'logging why');
+
+done_testing();
