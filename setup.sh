@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential autoconf automake autoconf-archive pkgconf
 libevent-dev libssl-dev libwslay-dev libcjson-dev perl openssl
 kcat python3 python3-websockets python3-kafka python3-confluent-kafka
-clang libclang-rt-14-dev clang-format"
+clang libclang-rt-14-dev clang-format librdkafka-dev iperf3"
 
 deps() {
 	missing=

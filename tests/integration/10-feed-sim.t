@@ -9,16 +9,24 @@ use Daemon qw(run_cmd);
 
 my $py = '/usr/bin/python3';
 my $d = Daemon->new(args => ['--sim_rate', '2000', '--symbols',
-    'AAPL,MSFT,BINANCE:BTCUSDT,BINANCE:ETHUSDT,OANDA:EUR_USD']);
+    'AAPL,MSFT,TSLA,BINANCE:BTCUSDT,BINANCE:ETHUSDT,BINANCE:DOGEUSDT,'
+    . 'OANDA:EUR_USD']);
 ok($d->log_like(qr/watch the trades: kcat -b 127\.0\.0\.1:\d+ -t trades -C/),
     'start-up says how to watch the trades');
 sleep 1;
 
-my ($st, $out, $err) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
-    '-e', '-q', '-f', '%p\t%o\t%k\t%s\n']);
-is($st, 0, 'kcat -C -o beginning -e exits 0') or diag($err);
-my @lines = split /\n/, $out;
-cmp_ok(scalar(@lines), '>', 200, 'trades arrived (' . scalar(@lines) . ')');
+cmp_ok($d->count, '>', 1000, 'trades arrived');
+# 250 from each partition, so every symbol shows up.
+my @lines;
+for my $p (0 .. 3) {
+	my ($st, $out, $err) = $d->kcat(['-C', '-t', 'trades', '-p', $p,
+	    '-o', 'beginning', '-c', '250', '-q', '-f',
+	    '%p\t%o\t%k\t%s\n']);
+	is($st, 0, "kcat -C -p $p -o beginning -c 250 exits 0") or diag($err);
+	push @lines, split /\n/, $out;
+}
+my ($st, $out, $err);
+cmp_ok(scalar(@lines), '>=', 500, 'and printed the trades of every partition');
 
 my (%part_of, $bad, %seen_c, %offsets);
 for my $l (@lines) {
@@ -54,7 +62,7 @@ EOP
 is($st, 0, 'kafka-python computes murmur2') or diag($err);
 my %want = map { split / / } split /\n/, $out;
 my $mismatch = grep { $part_of{$_}[0] != $want{$_} } @keys;
-ok(@keys >= 4 && !$mismatch,
+ok(@keys >= 6 && !$mismatch,
     'partition = murmur2(symbol) % partitions for ' . scalar(@keys) .
     ' symbols');
 

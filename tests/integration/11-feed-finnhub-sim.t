@@ -9,13 +9,6 @@ use Daemon qw(run_cmd);
 my $token = 'tok-' . $$;
 my @syms = ('AAPL', 'BINANCE:BTCUSDT', 'MSFT');
 
-sub count_trades {
-	my ($d) = @_;
-	my ($st, $out) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
-	    '-e', '-q', '-f', '%k\n']);
-	return scalar(split /\n/, $out);
-}
-
 sub daemon_for {
 	my ($sim, @extra) = @_;
 	return Daemon->new(args => ['--feed', 'finnhub', '--feed_url',
@@ -34,7 +27,7 @@ sub daemon_for {
 	ok($sim->log_like(qr/symbol=BINANCE:BTCUSDT/),
 	    'finnhub-sim saw the subscriptions') or diag($sim->log);
 	sleep 1;
-	cmp_ok(count_trades($d), '>', 100, 'trades arrived');
+	cmp_ok($d->count, '>', 100, 'trades arrived');
 	unlike($d->log, qr/\Q$token\E/, 'the token is in no log line');
 	is($d->stop, 0, 'clean exit');
 }
@@ -68,9 +61,9 @@ for my $f (@faults) {
 	ok($d->log_like($logre, 10), "$name: noticed") or diag($d->log);
 	ok($sim->log_like(qr/subscribe conn=2 symbol=MSFT/, 10),
 	    "$name: reconnected and resubscribed") or diag($sim->log);
-	my $before = count_trades($d);
+	my $before = $d->count;
 	sleep 0.5;
-	cmp_ok(count_trades($d), '>', $before, "$name: trades flow again");
+	cmp_ok($d->count, '>', $before, "$name: trades flow again");
 	is($d->stop, 0, "$name: clean exit");
 }
 
@@ -83,7 +76,7 @@ for my $f (@faults) {
 	ok($d->log_like(qr/Finnhub error: Subscribing to too many symbols/),
 	    'an error message is logged clearly') or diag($d->log);
 	sleep 0.5;
-	my $n = count_trades($d);
+	my $n = $d->count;
 	cmp_ok($n, '>', 100, 'well-formed trades still arrive');
 	ok($d->alive, 'the daemon keeps serving');
 	is($d->stop, 0, 'clean exit');

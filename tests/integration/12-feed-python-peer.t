@@ -25,8 +25,8 @@ ok($d->log_like(qr/feed: connected.*\n(.*\n)*.*feed: connected/, 10),
     're-joined after the drop') or diag($d->log);
 ok($peer->log_like(qr/subscribe.*ETHUSDT(.*\n)+.*subscribe.*ETHUSDT/, 10),
     'and resubscribed') or diag($peer->log);
-my ($st, $out) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning', '-e',
-    '-q', '-f', '%k\n']);
+my ($st, $out) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
+    '-c', '300', '-q', '-f', '%k\n']);
 my %keys = map { $_ => 1 } split /\n/, $out;
 ok($keys{AAPL} && $keys{'BINANCE:ETHUSDT'},
     'trades of both symbols are in the log');

@@ -44,9 +44,7 @@ sub tls_sim {
 	    'wss:// to a server whose certificate names the host')
 	    or diag($d->log);
 	sleep 0.5;
-	my ($st, $out) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
-	    '-e', '-q', '-f', '%k\n']);
-	cmp_ok(scalar(split /\n/, $out), '>', 10, 'trades arrive over TLS');
+	cmp_ok($d->count, '>', 10, 'trades arrive over TLS');
 	is($d->stop, 0, 'clean exit');
 }
 
@@ -61,9 +59,7 @@ sub tls_sim {
 	    or diag($d->log);
 	sleep 0.5;
 	unlike($d->log, qr/feed: connected/, 'no connection is established');
-	my ($st, $out) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
-	    '-e', '-q', '-f', '%k\n']);
-	is($out, '', 'and no trade is taken from it');
+	is($d->count, 0, 'and no trade is taken from it');
 	ok($d->alive, 'the daemon keeps serving');
 	is($d->stop, 0, 'clean exit');
 }

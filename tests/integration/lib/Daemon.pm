@@ -185,6 +185,30 @@ sub kcat {
 	    undef, $stdin);
 }
 
+# Offsets of each partition by ListOffsets (kcat -Q): $which is -1 for
+# the end (high watermark), -2 for the start.  Returns {partition => n}.
+# A live topic never reaches EOF for every partition at once, so counting
+# with kcat -e would hang; offsets answer at once.
+sub offsets {
+	my ($self, $topic, $nparts, $which) = @_;
+	my @q = map { ('-t', "$topic:$_:$which") } 0 .. $nparts - 1;
+	my ($st, $out, $err) = $self->kcat(['-Q', @q], 20);
+	my %o = $out =~ /^\S+ \[(\d+)\] offset (-?\d+)$/mg;
+	return \%o;
+}
+
+# Records retained in a topic (sum over partitions of end - start).
+sub count {
+	my ($self, $topic, $nparts) = @_;
+	$topic ||= 'trades';
+	$nparts ||= 4;
+	my $end = $self->offsets($topic, $nparts, -1);
+	my $start = $self->offsets($topic, $nparts, -2);
+	my $n = 0;
+	$n += $end->{$_} - ($start->{$_} || 0) for keys %$end;
+	return $n;
+}
+
 sub DESTROY {
 	my ($self) = @_;
 	stop_proc($self->{pid}, 5) if $self->{pid};

@@ -1,0 +1,121 @@
+/*
+ * bench_ingest.c: (1) -> (2) without the network: Finnhub trade messages
+ * parsed by proto/feed.c, encoded as RecordBatches and appended to the
+ * log, through the daemon's own ingest_message().
+ *
+ *	bench/bench_ingest [TRADES_PER_MESSAGE [MESSAGES]]
+ *
+ * The messages come from the sim market (generated before timing, not
+ * timed).  Retention runs as in the daemon, so memory stays bounded.
+ * Prints the best of 5 runs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto/wbuf.h"
+#include "server/config.h"
+#include "server/ingest.h"
+#include "server/sim_market.h"
+#include "server/stats.h"
+#include "storage/seglog.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	int per_msg = argc > 1 ? atoi(argv[1]) : 10;
+	int nmsg = argc > 2 ? atoi(argv[2]) : 200000;
+	struct seglog_limits lim;
+	struct seglog_topic *topic;
+	struct sim_market *m;
+	struct seglog *log;
+	struct ingest *in;
+	struct config cfg;
+	struct wbuf all;
+	size_t *off, i, total_bytes;
+	double best = 1e9, t0, t;
+	int64_t ntrades = 0, now_ms = 1700000000000LL;
+	int run, nsym;
+
+	if (per_msg < 1 || nmsg < 1) {
+		fprintf(stderr, "usage: bench_ingest [TRADES_PER_MESSAGE "
+				"[MESSAGES]]\n");
+		return 2;
+	}
+	config_init(&cfg);
+	memset(&lim, 0, sizeof(lim));
+	lim.retention_bytes = 64 << 20;
+	lim.segment_bytes = 1 << 20;
+	lim.max_batch_bytes = 16 << 20;
+	lim.default_partitions = 4;
+	if (seglog_new(&lim, NULL, &log) != 0 ||
+	    seglog_topic_create(log, "trades", 6, 4, &topic) != 0) {
+		fprintf(stderr, "cannot create the log\n");
+		return 1;
+	}
+	in = ingest_new(&cfg, topic);
+	for (nsym = 0; sim_default_symbols[nsym] != NULL; nsym++)
+		;
+	m = sim_market_new(sim_default_symbols, nsym, 42);
+	if (m == NULL) {
+		fprintf(stderr, "cannot create the sim market\n");
+		return 1;
+	}
+	wbuf_init(&all, 0);
+	off = calloc((size_t)nmsg + 1, sizeof(*off));
+	for (i = 0; i < (size_t)nmsg; i++) {
+		off[i] = all.len;
+		now_ms += 1;
+		ntrades += (int64_t)sim_market_frame(m, now_ms, per_msg, &all);
+	}
+	off[nmsg] = all.len;
+	total_bytes = all.len;
+	if (all.err != 0) {
+		fprintf(stderr, "out of memory generating messages\n");
+		return 1;
+	}
+	for (run = 0; run < 5; run++) {
+		uint64_t before = stats.feed_trades_total;
+
+		t0 = now_s();
+		for (i = 0; i < (size_t)nmsg; i++) {
+			ingest_message(in, all.buf + off[i], off[i + 1] - off[i],
+			    now_ms * 1000);
+			if ((i & 1023) == 0)
+				seglog_expire(log, now_ms);
+		}
+		t = now_s() - t0;
+		if ((int64_t)(stats.feed_trades_total - before) != ntrades) {
+			fprintf(stderr, "only %llu of %lld trades appended\n",
+			    (unsigned long long)(stats.feed_trades_total -
+				before),
+			    (long long)ntrades);
+			return 1;
+		}
+		if (t < best)
+			best = t;
+	}
+	printf("feed parse+append: %d trades/message, %lld trades, "
+	       "%.1f MB of JSON\n",
+	    per_msg, (long long)ntrades, (double)total_bytes / 1e6);
+	printf("best of 5: %.3f s  %.0f trades/s  %.1f ns/trade  %.0f MB/s\n",
+	    best, (double)ntrades / best, best * 1e9 / (double)ntrades,
+	    (double)total_bytes / best / 1e6);
+	ingest_free(in);
+	seglog_free(log);
+	sim_market_free(m);
+	wbuf_fini(&all);
+	free(off);
+	config_fini(&cfg);
+	return 0;
+}
