@@ -199,21 +199,27 @@ log_ssl_errors(int level, const char *ctx, const char *what)
 char *
 log_redact_url(const char *url, char *buf, size_t size)
 {
-	const char *p, *q;
-	size_t n;
+	const char *p = url, *v;
+	size_t n = 0;
 
 	if (size == 0)
 		return buf;
-	p = strstr(url, "token=");
-	if (p == NULL || (p != url && p[-1] != '?' && p[-1] != '&')) {
-		snprintf(buf, size, "%s", url);
-		return buf;
+	/* Copy, masking the value of every token= parameter. */
+	while (*p != '\0' && n + 1 < size) {
+		if (strncmp(p, "token=", 6) == 0 &&
+		    (p == url || p[-1] == '?' || p[-1] == '&')) {
+			n += (size_t)snprintf(buf + n, size - n, "token=***");
+			if (n >= size)
+				n = size - 1;
+			for (v = p + 6; *v != '\0' && *v != '&' && *v != '#';
+			     v++)
+				;
+			p = v;
+			continue;
+		}
+		buf[n++] = *p++;
 	}
-	q = p + 6;
-	while (*q != '\0' && *q != '&' && *q != '#')
-		q++;
-	n = (size_t)(p + 6 - url);
-	snprintf(buf, size, "%.*s***%s", (int)n, url, q);
+	buf[n] = '\0';
 	return buf;
 }
 

@@ -33,20 +33,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SEGLOG_LEASE ((int64_t)1 << 24)
-#define SEGLOG_MAX_TOPIC_NAME 249	/* Kafka's limit */
+#define SEGLOG_LEASE          ((int64_t)1 << 24)
+#define SEGLOG_MAX_TOPIC_NAME 249 /* Kafka's limit */
 #define SEGLOG_MAX_PARTITIONS 1024
+#define SEGLOG_MAX_TOPICS     4096 /* topics are created by clients */
 
 struct seglog;
 struct seglog_topic;
 struct seglog_seg;
 
 struct seglog_limits {
-	size_t retention_bytes;	 /* per partition; 0 = unlimited */
-	int64_t retention_ms;	 /* per partition; 0 = unlimited */
-	size_t segment_bytes;	 /* segment size; a bigger batch gets its own */
-	size_t max_batch_bytes;	 /* largest batch accepted */
-	int default_partitions;	 /* for topics created on first use */
+	size_t retention_bytes; /* per partition; 0 = unlimited */
+	int64_t retention_ms;   /* per partition; 0 = unlimited */
+	size_t segment_bytes;   /* segment size; a bigger batch gets its own */
+	size_t max_batch_bytes; /* largest batch accepted */
+	int default_partitions; /* for topics created on first use */
 };
 
 /* A run of whole batches inside one segment (see seglog_read). */
@@ -66,13 +67,27 @@ int seglog_new(const struct seglog_limits *lim, const char *state_path,
     struct seglog **out);
 void seglog_free(struct seglog *log);
 
+/*
+ * Flush every partition's exact next offset to the state file (clean
+ * shutdown: a restart then continues without a gap).  0, or a negative
+ * errno (the persisted leases still hold then).  seglog_free does this
+ * too, ignoring errors.  0 without a state file.
+ */
+int seglog_sync(struct seglog *log);
+
+/* 1 when name/len is a legal Kafka topic name (see seglog_topic_create). */
+int seglog_topic_name_valid(const char *name, size_t len);
+
 /* The topic called name, or NULL. */
-struct seglog_topic *seglog_topic_get(struct seglog *log, const char *name,
-    size_t namelen);
+struct seglog_topic *seglog_topic_get(
+    struct seglog *log, const char *name, size_t namelen);
 /*
  * Create a topic (npart <= 0: the default count).  The name must be a
- * legal Kafka topic name ([a-zA-Z0-9._-], 1..249 bytes): ERR_RANGE
- * otherwise; ERR_EXISTS if it exists (*out is set to it then).
+ * legal Kafka topic name ([a-zA-Z0-9._-], 1..249 bytes, not "." or ".."):
+ * ERR_RANGE otherwise, and for npart > SEGLOG_MAX_PARTITIONS; ERR_EXISTS
+ * if it exists (*out is set to it then, with the partition count it
+ * already has); ERR_TOO_BIG past SEGLOG_MAX_TOPICS.  Topics named in the
+ * state file exist from seglog_new on, empty, at their leased offsets.
  */
 int seglog_topic_create(struct seglog *log, const char *name, size_t namelen,
     int npart, struct seglog_topic **out);
@@ -107,11 +122,18 @@ size_t seglog_bytes(const struct seglog_topic *t, int part);
  * [start, end) yields 0 bytes (the caller checks the range first).
  */
 size_t seglog_read(struct seglog_topic *t, int part, int64_t offset,
-    size_t max_bytes, int first_whole, struct seglog_span *spans,
-    int maxspans, int *nspans);
+    size_t max_bytes, int first_whole, struct seglog_span *spans, int maxspans,
+    int *nspans);
 
-/* First offset whose batch maxTimestamp >= ts, or -1 if none. */
-int64_t seglog_offset_for_time(struct seglog_topic *t, int part, int64_t ts);
+/*
+ * First offset whose record timestamp >= ts, or -1 if none (ListOffsets).
+ * The batch is found by binary search on the running maximum of batch
+ * maxTimestamps; inside it the records are scanned (a compressed batch
+ * answers its base offset).  *found_ts (if not NULL) gets that record's
+ * timestamp (-1 if none).
+ */
+int64_t seglog_offset_for_time(
+    struct seglog_topic *t, int part, int64_t ts, int64_t *found_ts);
 
 void seglog_seg_ref(struct seglog_seg *s);
 void seglog_seg_unref(struct seglog_seg *s);
@@ -121,23 +143,46 @@ void seglog_seg_unref(struct seglog_seg *s);
  * returns 1 and the next whole batch at or after c->offset (c->offset then
  * moves past it), 0 at the end of the log, or ERR_RANGE when c->offset
  * fell below the start (retention): c->offset is moved to the start and
- * *lost is set to the number of offsets skipped.
+ * *lost is set to the number of offsets skipped.  When c->offset lies
+ * inside a batch, that whole batch is returned: the caller skips records
+ * below the offset it asked for, as Kafka consumers do.  The batch is
+ * borrowed like a span.
  */
 struct seglog_cursor {
 	struct seglog_topic *topic;
 	int part;
 	int64_t offset;
 };
-int seglog_cursor_next(struct seglog_cursor *c, const uint8_t **batch,
-    size_t *len, int64_t *lost);
+int seglog_cursor_next(
+    struct seglog_cursor *c, const uint8_t **batch, size_t *len, int64_t *lost);
 
 /* Called after every append (long-poll wake-up, aggregator). */
-typedef void (*seglog_append_hook)(struct seglog_topic *t, int part,
-    void *arg);
-void seglog_set_append_hook(struct seglog *log, seglog_append_hook fn,
-    void *arg);
+typedef void (*seglog_append_hook)(struct seglog_topic *t, int part, void *arg);
+void seglog_set_append_hook(
+    struct seglog *log, seglog_append_hook fn, void *arg);
 
-/* Drop segments past retention; returns bytes released. */
+/*
+ * Retention: in every partition drop whole segments, oldest first, while
+ * the partition holds more than retention_bytes or the segment's newest
+ * batch was appended more than retention_ms before now_ms.  A partition
+ * always keeps its newest segment (memory is then bounded by
+ * retention_bytes + one segment).  The active segment is rolled once it
+ * is retention_ms / SEGLOG_ROLL_DIV old, so age retention also works on
+ * slow partitions.  Returns bytes released.
+ */
+#define SEGLOG_ROLL_DIV 8
 size_t seglog_expire(struct seglog *log, int64_t now_ms);
+
+/* Counters for /metrics (plain totals since seglog_new). */
+struct seglog_stats {
+	uint64_t appends; /* batches */
+	uint64_t records; /* recordCount summed over batches */
+	uint64_t bytes_appended;
+	uint64_t bytes_expired;
+	uint64_t bytes;        /* held in partitions now */
+	uint64_t segments;     /* held in partitions now */
+	uint64_t lease_writes; /* state file writes */
+};
+void seglog_get_stats(const struct seglog *log, struct seglog_stats *out);
 
 #endif

@@ -1,0 +1,119 @@
+/*
+ * bench_feed_parse.c: (1) the feed's scanner alone: Finnhub trade
+ * messages through feed_decode(), no log, no network.
+ *
+ *	bench/bench_feed_parse [TRADES_PER_MESSAGE [MESSAGES]]
+ *
+ * The messages come from the sim market (generated before timing, not
+ * timed), 10 trades each by default.  Prints the best of 5 runs in
+ * trades/s and MB/s of JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "proto/err.h"
+#include "proto/feed.h"
+#include "proto/wbuf.h"
+#include "server/sim_market.h"
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	int per_msg = argc > 1 ? atoi(argv[1]) : 10;
+	int nmsg = argc > 2 ? atoi(argv[2]) : 100000;
+	struct feed_trade *trades = NULL;
+	struct sim_market *m = NULL;
+	struct feed_msg msg;
+	struct wbuf all;
+	char *scratch = NULL;
+	size_t *off = NULL, i, maxlen = 0, maxtrades, err_off;
+	double best = 1e9, t0, t, psum = 0;
+	int64_t ntrades = 0, nvalid, now_ms = 1700000000000LL;
+	int run, nsym, rc = 1;
+
+	wbuf_init(&all, 0);
+	if (per_msg < 1 || nmsg < 1) {
+		fprintf(stderr, "usage: bench_feed_parse [TRADES_PER_MESSAGE "
+				"[MESSAGES]]\n");
+		return 2;
+	}
+	for (nsym = 0; sim_default_symbols[nsym] != NULL; nsym++)
+		;
+	if ((m = sim_market_new(sim_default_symbols, nsym, 42)) == NULL ||
+	    (off = calloc((size_t)nmsg + 1, sizeof(*off))) == NULL) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < (size_t)nmsg; i++) {
+		off[i] = all.len;
+		now_ms += 1;
+		ntrades += (int64_t)sim_market_frame(m, now_ms, per_msg, &all);
+		if (all.len - off[i] > maxlen)
+			maxlen = all.len - off[i];
+	}
+	off[nmsg] = all.len;
+	if (all.err != 0) {
+		fprintf(stderr, "out of memory generating messages\n");
+		goto out;
+	}
+	/* Sized as the daemon sizes them: from the message length. */
+	maxtrades = maxlen / FEED_MIN_TRADE_BYTES + 1;
+	trades = calloc(maxtrades, sizeof(*trades));
+	scratch = malloc(maxlen);
+	if (trades == NULL || scratch == NULL) {
+		fprintf(stderr, "out of memory\n");
+		goto out;
+	}
+	for (run = 0; run < 5; run++) {
+		nvalid = 0;
+		t0 = now_s();
+		for (i = 0; i < (size_t)nmsg; i++) {
+			int r = feed_decode(all.buf + off[i],
+			    off[i + 1] - off[i], &msg, trades, maxtrades,
+			    scratch, maxlen, &err_off);
+
+			if (r < 0) {
+				fprintf(stderr, "message %zu: %s at %zu\n", i,
+				    err_str(r), err_off);
+				goto out;
+			}
+			nvalid += (int64_t)msg.nvalid;
+			psum += trades[0].p;
+		}
+		t = now_s() - t0;
+		if (nvalid != ntrades) {
+			fprintf(stderr, "only %lld of %lld trades valid\n",
+			    (long long)nvalid, (long long)ntrades);
+			goto out;
+		}
+		if (t < best)
+			best = t;
+	}
+	printf("feed parse: %d trades/message, %lld trades, %.1f MB of JSON "
+	       "(%.0f bytes/trade)\n",
+	    per_msg, (long long)ntrades, (double)all.len / 1e6,
+	    (double)all.len / (double)ntrades);
+	printf("best of 5: %.3f s  %.0f trades/s  %.1f ns/trade  %.0f MB/s"
+	       "  (checksum %.0f)\n",
+	    best, (double)ntrades / best, best * 1e9 / (double)ntrades,
+	    (double)all.len / best / 1e6, psum / 5);
+	rc = 0;
+out:
+	sim_market_free(m);
+	wbuf_fini(&all);
+	free(off);
+	free(trades);
+	free(scratch);
+	return rc;
+}

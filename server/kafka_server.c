@@ -1,0 +1,947 @@
+/*
+ * kafka_server.c: (2') the Kafka-protocol listener: accept, frame,
+ * dispatch by table, answer in order, long-poll, flow control.
+ *
+ * Connection states (conn_set_state is the only writer of c->state):
+ *
+ *	          accept
+ *	            |
+ *	            v        handler parks (Fetch waits for data)
+ *	     +-> READING ------------------------------------> PARKED
+ *	     |    |   |  output > KAFKA_CONN_MAX_OUTPUT          |
+ *	     |    |   +------------------------------> BLOCKED   |
+ *	     |    |                                      |       |
+ *	     +----+<-- output drained to half the cap ---+       |
+ *	     +----+<-- park fn answered (append or timeout) -----+
+ *	          |
+ *	          | bad frame / unknown API / handler asks to close
+ *	          v
+ *	       DRAINING --- output written (or 10 s) ---> freed
+ *
+ *	EOF or a socket error in any state: freed at once.
+ *
+ * Invariants:
+ *  1. A connection handles one request at a time, in arrival order, and
+ *     none while PARKED: responses leave in request order (notes/kafka.md
+ *     3.5), whatever waits.
+ *  2. A frame's size is checked against max_request_bytes from its 4-byte
+ *     prefix alone, before waiting for (or buffering) the body.  The input
+ *     buffer is bounded by the read high-watermark (one maximal frame), so
+ *     a client that pipelines while parked or blocked only fills that.
+ *  3. Record bytes leave by reference (evbuffer_add_reference with a
+ *     segment ref dropped when written): a Fetch copies no record byte.
+ *  4. Only READING connections start requests; only PARKED ones have
+ *     watches linked in ks->wake and a pending park timer.
+ *  5. Nothing frees a connection from inside the log's append hook or a
+ *     handler: closing from there goes through DRAINING and the resume
+ *     event.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "proto/arena.h"
+#include "proto/err.h"
+#include "proto/kafka_frame.h"
+#include "proto/kafka_msgs.h"
+#include "proto/wbuf.h"
+#include "server/config.h"
+#include "server/kafka_api.h"
+#include "server/kafka_server.h"
+#include "server/log.h"
+#include "server/stats.h"
+#include "server/xmalloc.h"
+#include "storage/seglog.h"
+
+#define KAFKA_SERVER_MAGIC 0x6b737276u
+#define KAFKA_CONN_MAGIC   0x6b636f6eu
+
+/* Requests handled per read event before yielding to other connections. */
+#define KAFKA_CONN_REQS_PER_EVENT 64
+/* Decoded arrays of one request (a Fetch plan of ~20k partitions). */
+#define KAFKA_CONN_ARENA_CAP ((size_t)4 << 20)
+/* A response buffer grown past this is given back after the response. */
+#define KAFKA_CONN_WBUF_KEEP ((size_t)1 << 20)
+/* Per read()/write() call: libevent's default of 16 KiB would cost a
+ * loop turn per 16 KiB of a large Fetch. */
+#define KAFKA_CONN_IO_CHUNK ((size_t)4 << 20)
+/* Longest wait a Fetch may ask for (kafkajs asks 5 s, librdkafka 0.5 s). */
+#define KAFKA_MAX_WAIT_MS 300000
+/* How long a closing connection may take to flush its last responses. */
+#define KAFKA_DRAIN_SECS   10
+#define KAFKA_WAKE_BUCKETS 1024
+/* After accept() fails for lack of descriptors, retry after this. */
+#define KAFKA_ACCEPT_RETRY_MS 500
+
+enum kafka_conn_state {
+	KCONN_READING,
+	KCONN_PARKED,
+	KCONN_BLOCKED,
+	KCONN_DRAINING
+};
+
+static const char *const kconn_state_names[] = {
+    "reading", "parked", "blocked", "draining"};
+
+struct kafka_conn {
+	unsigned magic;
+	struct kafka_server *ks;
+	struct bufferevent *bev;
+	enum kafka_conn_state state;
+	char peer[64];
+	struct arena arena;
+	struct wbuf w;
+	struct event *resume; /* drive again on the next loop turn */
+	struct event *park_timer;
+	kafka_park_fn park_fn;
+	void *park_arg;
+	struct kafka_watch *watch;
+	int nwatch;
+	uint64_t wake_gen; /* last kafka_server_on_append round seen */
+	struct kafka_conn *next;
+	struct kafka_conn *prev;
+};
+
+struct kafka_server {
+	unsigned magic;
+	struct event_base *base;
+	const struct config *cfg;
+	struct seglog *log;
+	struct evconnlistener *lis;
+	struct event *accept_retry;
+	struct kafka_conn *conns;
+	struct kafka_watch *wake[KAFKA_WAKE_BUCKETS];
+	uint64_t wake_gen;
+	int in_wake;
+	struct kafka_conn **woken; /* scratch for kafka_server_on_append */
+	size_t wokencap;
+	char adv_host[256];
+	int adv_port;
+	int port;
+};
+
+/* The dispatch table: what this broker serves, and advertises. */
+static const struct kafka_api_entry *const kafka_apis[] = {
+    &kafka_api_produce_entry,
+    &kafka_api_fetch_entry,
+    &kafka_api_list_offsets_entry,
+    &kafka_api_metadata_entry,
+    &kafka_api_versions_entry,
+};
+#define KAFKA_NAPIS (sizeof(kafka_apis) / sizeof(kafka_apis[0]))
+
+static void conn_drive(struct kafka_conn *c);
+static void conn_free(struct kafka_conn *c);
+static void conn_set_state(struct kafka_conn *c, enum kafka_conn_state s);
+
+static const struct kafka_api_entry *
+api_find(int16_t key)
+{
+	size_t i;
+
+	for (i = 0; i < KAFKA_NAPIS; i++)
+		if (kafka_apis[i]->api_key == key)
+			return kafka_apis[i];
+	return NULL;
+}
+
+int
+kafka_api_ranges(struct kafka_api_range *out, int max)
+{
+	int i;
+
+	for (i = 0; i < (int)KAFKA_NAPIS && i < max; i++) {
+		out[i].key = kafka_apis[i]->api_key;
+		out[i].min_ver = kafka_apis[i]->min_ver;
+		out[i].max_ver = kafka_apis[i]->max_ver;
+	}
+	return (int)KAFKA_NAPIS;
+}
+
+const char *
+kafka_client_id(const struct kafka_req_header *h, char *buf, size_t size)
+{
+	size_t i, n;
+
+	if (h->client_id.len < 0)
+		return "(null)";
+	n = (size_t)h->client_id.len;
+	if (n > size - 1)
+		n = size - 1;
+	/* Client ids are the peer's bytes: keep log lines one clean line. */
+	for (i = 0; i < n; i++) {
+		char ch = h->client_id.p[i];
+
+		buf[i] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+void
+kafka_server_advertised(
+    const struct kafka_server *ks, const char **host, int *port)
+{
+	*host = ks->adv_host;
+	*port = ks->adv_port;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies */
+
+void
+kafka_reply_begin(struct kafka_req_ctx *ctx)
+{
+	wbuf_reset(ctx->w);
+	ctx->mark = kafka_frame_begin(ctx->w);
+	kafka_encode_response_header(ctx->w, ctx->hdr.api_key,
+	    ctx->hdr.api_version, ctx->hdr.correlation_id);
+}
+
+int
+kafka_reply_end(struct kafka_req_ctx *ctx)
+{
+	kafka_frame_end(ctx->w, ctx->mark, 0);
+	if (ctx->w->err != 0)
+		return ctx->w->err;
+	if (evbuffer_add(bufferevent_get_output(ctx->conn->bev), ctx->w->buf,
+	        ctx->w->len) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+struct evbuffer *
+kafka_conn_output(struct kafka_conn *c)
+{
+	return bufferevent_get_output(c->bev);
+}
+
+struct wbuf *
+kafka_conn_wbuf(struct kafka_conn *c)
+{
+	return &c->w;
+}
+
+const char *
+kafka_conn_peer(const struct kafka_conn *c)
+{
+	return c->peer;
+}
+
+int
+kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
+    const char *why, struct seglog_topic **out)
+{
+	struct seglog_topic *t;
+	char cid[64];
+	int rc;
+
+	*out = NULL;
+	if (name.len < 0 || !seglog_topic_name_valid(name.p, (size_t)name.len))
+		return KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+	if ((t = seglog_topic_get(ctx->log, name.p, (size_t)name.len)) !=
+	    NULL) {
+		*out = t;
+		return 0;
+	}
+	if (!create)
+		return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	rc = seglog_topic_create(
+	    ctx->log, name.p, (size_t)name.len, ctx->cfg->partitions, &t);
+	if (rc != 0) {
+		log_cwarn(ctx->peer, "kafka: cannot create topic %.*s: %s",
+		    (int)name.len, name.p, err_str(rc));
+		return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	log_cinfo(ctx->peer,
+	    "kafka: created topic %s with %d partitions (first use by %s "
+	    "from client \"%s\")",
+	    seglog_topic_name(t), seglog_topic_partitions(t), why,
+	    kafka_client_id(&ctx->hdr, cid, sizeof(cid)));
+	*out = t;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parking (long-poll) */
+
+static unsigned
+wake_hash(const struct seglog_topic *t, int part)
+{
+	uintptr_t h = (uintptr_t)t >> 4;
+
+	h ^= (uintptr_t)(unsigned)part * 0x9e3779b1u;
+	return (unsigned)(h % KAFKA_WAKE_BUCKETS);
+}
+
+int
+kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
+    int nwatch, int wait_ms, kafka_park_fn fn, void *arg)
+{
+	struct kafka_conn *c = ctx->conn;
+	struct kafka_server *ks = c->ks;
+	struct timeval tv;
+	int i;
+
+	ASSERT(c->state == KCONN_READING);
+	for (i = 0; i < nwatch; i++) {
+		struct kafka_watch *w = &watch[i];
+		struct kafka_watch **head = &ks->wake[wake_hash(w->t, w->part)];
+
+		w->conn = c;
+		w->next = *head;
+		w->pprev = head;
+		if (*head != NULL)
+			(*head)->pprev = &w->next;
+		*head = w;
+	}
+	c->watch = watch;
+	c->nwatch = nwatch;
+	c->park_fn = fn;
+	c->park_arg = arg;
+	if (wait_ms < 0)
+		wait_ms = 0;
+	if (wait_ms > KAFKA_MAX_WAIT_MS)
+		wait_ms = KAFKA_MAX_WAIT_MS;
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	evtimer_add(c->park_timer, &tv);
+	conn_set_state(c, KCONN_PARKED);
+	return KAFKA_PARKED;
+}
+
+static void
+conn_unpark(struct kafka_conn *c)
+{
+	int i;
+
+	for (i = 0; i < c->nwatch; i++) {
+		struct kafka_watch *w = &c->watch[i];
+
+		*w->pprev = w->next;
+		if (w->next != NULL)
+			w->next->pprev = w->pprev;
+	}
+	c->watch = NULL;
+	c->nwatch = 0;
+	c->park_fn = NULL;
+	c->park_arg = NULL;
+	evtimer_del(c->park_timer);
+}
+
+static void
+conn_set_state(struct kafka_conn *c, enum kafka_conn_state s)
+{
+	if (c->state == s)
+		return;
+	/* Parking is routine (every idle consumer): only the rarer
+	 * transitions are worth a debug line. */
+	if (s == KCONN_BLOCKED || c->state == KCONN_BLOCKED ||
+	    s == KCONN_DRAINING)
+		log_cdebug(c->peer, "kafka: connection %s -> %s",
+		    kconn_state_names[c->state], kconn_state_names[s]);
+	if (c->state == KCONN_PARKED)
+		conn_unpark(c);
+	c->state = s;
+}
+
+/* Close after the queued responses are written (Kafka closes on a bad
+ * request; earlier answers on the connection still reach the client). */
+static void
+conn_close_after_flush(struct kafka_conn *c)
+{
+	struct timeval tv = {KAFKA_DRAIN_SECS, 0};
+
+	if (c->state == KCONN_DRAINING)
+		return;
+	stats.kafka_conn_closed_errors_total++;
+	conn_set_state(c, KCONN_DRAINING);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	event_active(c->resume, EV_TIMEOUT, 1);
+}
+
+/* Ask the parked request to answer; expired: its wait is over. */
+static void
+conn_poll_parked(struct kafka_conn *c, int expired)
+{
+	int rc;
+
+	ASSERT(c->state == KCONN_PARKED);
+	rc = c->park_fn(c, c->park_arg, expired);
+	if (rc < 0) {
+		log_cwarn(c->peer,
+		    "kafka: answering a waiting request: %s: "
+		    "closing the connection",
+		    err_str(rc));
+		conn_close_after_flush(c);
+		return;
+	}
+	ASSERT(rc == 1 || !expired);
+	if (rc == 1) {
+		conn_set_state(c, KCONN_READING);
+		event_active(c->resume, EV_TIMEOUT, 1);
+	}
+}
+
+void
+kafka_server_on_append(
+    struct kafka_server *ks, struct seglog_topic *t, int part)
+{
+	struct kafka_watch *w;
+	size_t n = 0, i;
+	uint64_t gen;
+
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	w = ks->wake[wake_hash(t, part)];
+	if (w == NULL)
+		return;
+	/* Park functions never append, so this does not recurse. */
+	ASSERT(!ks->in_wake);
+	ks->in_wake = 1;
+	gen = ++ks->wake_gen;
+	/* Collect first: answering unlinks watches from this very chain. */
+	for (; w != NULL; w = w->next) {
+		if (w->t != t || w->part != part || w->conn->wake_gen == gen)
+			continue;
+		w->conn->wake_gen = gen;
+		if (n == ks->wokencap) {
+			ks->wokencap = ks->wokencap ? ks->wokencap * 2 : 16;
+			ks->woken = xreallocarray(
+			    ks->woken, ks->wokencap, sizeof(*ks->woken));
+		}
+		ks->woken[n++] = w->conn;
+	}
+	for (i = 0; i < n; i++)
+		if (ks->woken[i]->state == KCONN_PARKED)
+			conn_poll_parked(ks->woken[i], 0);
+	ks->in_wake = 0;
+}
+
+static void
+on_park_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct kafka_conn *c = arg;
+
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (c->state == KCONN_PARKED)
+		conn_poll_parked(c, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests */
+
+static int64_t
+wall_ms(struct event_base *base)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(base, &tv);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Kafka (KIP-511) answers an ApiVersions newer than it knows with a v0
+ * body carrying error 35, so the client can retry lower. */
+static int
+answer_api_versions_unsupported(struct kafka_req_ctx *ctx)
+{
+	struct kafka_api_range r[KAFKA_NAPIS];
+	int n = kafka_api_ranges(r, (int)KAFKA_NAPIS);
+
+	kafka_reply_begin(ctx);
+	kafka_encode_api_versions_unsupported(ctx->w, r, n);
+	return kafka_reply_end(ctx);
+}
+
+/* Dispatch one whole frame p[0..flen) (size prefix included).  Returns
+ * KAFKA_DONE, KAFKA_PARKED, or KAFKA_CLOSE after logging why. */
+static int
+conn_request(struct kafka_conn *c, const uint8_t *p, size_t flen)
+{
+	const struct kafka_api_entry *e;
+	struct kafka_req_ctx ctx;
+	char cid[64];
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	rc = kafka_decode_request_header(
+	    p + 4, flen - 4, &ctx.hdr, &ctx.err_off);
+	if (rc < 0) {
+		stats.kafka_bad_requests_total++;
+		log_cwarn(c->peer,
+		    "kafka: malformed request header (%s at byte %zu of a "
+		    "%zu-byte frame): closing the connection",
+		    err_str(rc), ctx.err_off + 4, flen);
+		return KAFKA_CLOSE;
+	}
+	stats.kafka_requests_total++;
+	arena_reset(&c->arena);
+	ctx.ks = c->ks;
+	ctx.conn = c;
+	ctx.cfg = c->ks->cfg;
+	ctx.log = c->ks->log;
+	ctx.peer = c->peer;
+	ctx.body = p + 4 + rc;
+	ctx.body_len = flen - 4 - (size_t)rc;
+	ctx.arena = &c->arena;
+	ctx.w = &c->w;
+	ctx.now_ms = wall_ms(c->ks->base);
+
+	e = api_find(ctx.hdr.api_key);
+	if (e == NULL) {
+		/* Kafka closes the connection for a key it does not know. */
+		stats.kafka_bad_requests_total++;
+		log_cwarn(c->peer,
+		    "kafka: unsupported API key %d (%s) v%d from client \"%s\": "
+		    "closing the connection",
+		    ctx.hdr.api_key, kafka_api_name(ctx.hdr.api_key),
+		    ctx.hdr.api_version,
+		    kafka_client_id(&ctx.hdr, cid, sizeof(cid)));
+		return KAFKA_CLOSE;
+	}
+	if (ctx.hdr.api_version < e->min_ver ||
+	    ctx.hdr.api_version > e->max_ver) {
+		if (ctx.hdr.api_key == KAFKA_API_API_VERSIONS &&
+		    ctx.hdr.api_version > e->max_ver) {
+			/* librdkafka opens every connection with v3. */
+			log_cdebug(c->peer,
+			    "kafka: ApiVersions v%d from client \"%s\": "
+			    "answering UNSUPPORTED_VERSION for a retry",
+			    ctx.hdr.api_version,
+			    kafka_client_id(&ctx.hdr, cid, sizeof(cid)));
+			if ((rc = answer_api_versions_unsupported(&ctx)) != 0)
+				goto fail;
+			return KAFKA_DONE;
+		}
+		/* As Kafka does: the request cannot be parsed, so close. */
+		stats.kafka_bad_requests_total++;
+		log_cwarn(c->peer,
+		    "kafka: %s v%d from client \"%s\" is not supported (this "
+		    "broker serves v%d-v%d): closing the connection",
+		    kafka_api_name(ctx.hdr.api_key), ctx.hdr.api_version,
+		    kafka_client_id(&ctx.hdr, cid, sizeof(cid)), e->min_ver,
+		    e->max_ver);
+		return KAFKA_CLOSE;
+	}
+	rc = e->handle(&ctx);
+	if (rc >= 0)
+		return rc;
+fail:
+	stats.kafka_bad_requests_total++;
+	log_cwarn(c->peer,
+	    "kafka: bad %s v%d request from client \"%s\" (%s at body byte "
+	    "%zu of %zu): closing the connection",
+	    kafka_api_name(ctx.hdr.api_key), ctx.hdr.api_version,
+	    kafka_client_id(&ctx.hdr, cid, sizeof(cid)), err_str(rc),
+	    ctx.err_off, ctx.body_len);
+	return KAFKA_CLOSE;
+}
+
+/* Handle the next whole frame of the input: 1 handled, 0 need more
+ * bytes, KAFKA_CLOSE-style negative on a framing error. */
+static int
+conn_next_frame(struct kafka_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t have = evbuffer_get_length(in), flen = 0;
+	uint8_t prefix[4];
+	uint8_t *p;
+	int rc;
+
+	if (have < sizeof(prefix))
+		return 0;
+	evbuffer_copyout(in, prefix, sizeof(prefix));
+	rc = kafka_frame_size(prefix, sizeof(prefix),
+	    (size_t)c->ks->cfg->max_request_bytes, &flen);
+	if (rc == ERR_TOO_BIG) {
+		stats.kafka_bad_requests_total++;
+		log_cwarn(c->peer,
+		    "kafka: request of %u bytes is over max_request_bytes "
+		    "(%lld): closing the connection",
+		    (unsigned)prefix[0] << 24 | (unsigned)prefix[1] << 16 |
+		        (unsigned)prefix[2] << 8 | prefix[3],
+		    (long long)c->ks->cfg->max_request_bytes);
+		return -1;
+	}
+	if (rc < 0) {
+		stats.kafka_bad_requests_total++;
+		log_cwarn(c->peer,
+		    "kafka: bad frame size %02x%02x%02x%02x (not a Kafka "
+		    "client?): closing the connection",
+		    prefix[0], prefix[1], prefix[2], prefix[3]);
+		return -1;
+	}
+	if (have < flen)
+		return 0;
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)flen)) == NULL) {
+		log_cwarn(c->peer,
+		    "kafka: out of memory for a %zu-byte "
+		    "request: closing the connection",
+		    flen);
+		return -1;
+	}
+	rc = conn_request(c, p, flen);
+	evbuffer_drain(in, flen);
+	if (c->w.cap > KAFKA_CONN_WBUF_KEEP) {
+		wbuf_fini(&c->w);
+		wbuf_init(&c->w, 0);
+	}
+	if (rc == KAFKA_CLOSE)
+		return -1;
+	return 1;
+}
+
+static void
+conn_drive(struct kafka_conn *c)
+{
+	int n, rc;
+
+	for (n = 0; n < KAFKA_CONN_REQS_PER_EVENT; n++) {
+		if (c->state != KCONN_READING)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    KAFKA_CONN_MAX_OUTPUT) {
+			conn_set_state(c, KCONN_BLOCKED);
+			return;
+		}
+		if ((rc = conn_next_frame(c)) == 0)
+			return;
+		if (rc < 0) {
+			conn_close_after_flush(c);
+			return;
+		}
+	}
+	/* Work cap: other connections first, then the rest of this input. */
+	event_active(c->resume, EV_TIMEOUT, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection callbacks */
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct kafka_conn *c = arg;
+
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (c->state == KCONN_DRAINING) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	conn_drive(c);
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct kafka_conn *c = arg;
+
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	conn_drive(c);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct kafka_conn *c = arg;
+	size_t left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (c->state == KCONN_DRAINING) {
+		if (left == 0)
+			conn_free(c);
+	} else if (c->state == KCONN_BLOCKED &&
+	           left <= KAFKA_CONN_MAX_OUTPUT / 2) {
+		conn_set_state(c, KCONN_READING);
+		conn_drive(c);
+	}
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct kafka_conn *c = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (what & BEV_EVENT_EOF) {
+		log_cdebug(c->peer, "kafka: connection closed by the client");
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		log_cwarn(c->peer, "kafka: client stopped reading while the "
+		                   "connection closed: dropping it");
+	} else if (what & BEV_EVENT_ERROR) {
+		/* Resets are how many clients hang up: not worth a warning. */
+		if (err == ECONNRESET || err == EPIPE)
+			log_cdebug(c->peer, "kafka: connection reset");
+		else
+			log_cwarn(c->peer, "kafka: connection error: %s",
+			    evutil_socket_error_to_string(err));
+	}
+	conn_free(c);
+}
+
+static void
+conn_free(struct kafka_conn *c)
+{
+	struct kafka_server *ks = c->ks;
+
+	if (c->state == KCONN_PARKED)
+		conn_unpark(c);
+	log_cdebug(c->peer, "kafka: connection closed");
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		ks->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	/* Frees queued output, dropping the segment refs it held. */
+	bufferevent_free(c->bev);
+	event_free(c->resume);
+	event_free(c->park_timer);
+	arena_fini(&c->arena);
+	wbuf_fini(&c->w);
+	c->magic = 0;
+	free(c);
+	stats.kafka_connections--;
+}
+
+static void
+format_peer(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, size, "%s:%d", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)sa;
+
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, size, "[%s]:%d", host, port);
+	} else {
+		snprintf(buf, size, "?");
+	}
+}
+
+static void
+on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
+    int socklen, void *arg)
+{
+	struct kafka_server *ks = arg;
+	struct kafka_conn *c;
+	struct bufferevent *bev;
+	size_t high;
+	int one = 1;
+
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	bev = bufferevent_socket_new(ks->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warn("kafka: cannot set up a connection: out of memory");
+		evutil_closesocket(fd);
+		return;
+	}
+	/* Small responses (a wake-up, an ack) must not wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = xcalloc(1, sizeof(*c));
+	c->magic = KAFKA_CONN_MAGIC;
+	c->ks = ks;
+	c->bev = bev;
+	c->state = KCONN_READING;
+	format_peer(sa, c->peer, sizeof(c->peer));
+	arena_init(&c->arena, KAFKA_CONN_ARENA_CAP);
+	wbuf_init(&c->w, 0);
+	c->resume = event_new(ks->base, -1, 0, on_resume, c);
+	c->park_timer = evtimer_new(ks->base, on_park_timeout, c);
+	if (c->resume == NULL || c->park_timer == NULL)
+		fatalx("kafka: out of memory for connection events");
+	c->next = ks->conns;
+	if (ks->conns != NULL)
+		ks->conns->prev = c;
+	ks->conns = c;
+
+	bufferevent_set_max_single_read(bev, KAFKA_CONN_IO_CHUNK);
+	bufferevent_set_max_single_write(bev, KAFKA_CONN_IO_CHUNK);
+	/* Invariant 2: the input holds at most one maximal frame. */
+	high = (size_t)ks->cfg->max_request_bytes + 4;
+	if (high < KAFKA_CONN_IO_CHUNK)
+		high = KAFKA_CONN_IO_CHUNK;
+	bufferevent_setwatermark(bev, EV_READ, 0, high);
+	bufferevent_setwatermark(bev, EV_WRITE, KAFKA_CONN_MAX_OUTPUT / 2, 0);
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	stats.kafka_connections_total++;
+	stats.kafka_connections++;
+	log_cdebug(c->peer, "kafka: connection opened");
+}
+
+static void
+on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct kafka_server *ks = arg;
+
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	if (ks->lis != NULL)
+		evconnlistener_enable(ks->lis);
+}
+
+static void
+on_accept_error(struct evconnlistener *lis, void *arg)
+{
+	struct kafka_server *ks = arg;
+	struct timeval tv = {0, KAFKA_ACCEPT_RETRY_MS * 1000};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	log_warn("kafka: accept: %s", evutil_socket_error_to_string(err));
+	/* Out of descriptors: the listening socket stays readable, so pause
+	 * instead of spinning. */
+	evconnlistener_disable(lis);
+	evtimer_add(ks->accept_retry, &tv);
+}
+
+/* ------------------------------------------------------------------ */
+/* The server */
+
+struct kafka_server *
+kafka_server_new(
+    struct event_base *base, const struct config *cfg, struct seglog *log)
+{
+	struct kafka_server *ks;
+
+	ks = xcalloc(1, sizeof(*ks));
+	ks->magic = KAFKA_SERVER_MAGIC;
+	ks->base = base;
+	ks->cfg = cfg;
+	ks->log = log;
+	ks->accept_retry = evtimer_new(base, on_accept_retry, ks);
+	if (ks->accept_retry == NULL)
+		fatalx("kafka: out of memory for the listener");
+	return ks;
+}
+
+int
+kafka_server_listen(struct kafka_server *ks)
+{
+	struct evutil_addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	ev_socklen_t sslen = sizeof(ss);
+	const char *adv;
+	char host[256], portstr[16], bound[INET6_ADDRSTRLEN + 16];
+	int port, aport, rc = 0, gai;
+
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	if (config_split_hostport(
+	        ks->cfg->kafka_listen, host, sizeof(host), &port) != 0) {
+		log_err("kafka_listen \"%s\" is not HOST:PORT",
+		    ks->cfg->kafka_listen);
+		return ERR_CONFIG;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((gai = evutil_getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		log_err("kafka_listen %s: %s", ks->cfg->kafka_listen,
+		    evutil_gai_strerror(gai));
+		return ERR_CONFIG;
+	}
+	ks->lis = evconnlistener_new_bind(ks->base, on_accept, ks,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, res->ai_addr, (int)res->ai_addrlen);
+	if (ks->lis == NULL) {
+		rc = errno != 0 ? -errno : -EADDRNOTAVAIL;
+		log_err("kafka: cannot listen on %s: %s", ks->cfg->kafka_listen,
+		    err_str(rc));
+		goto out;
+	}
+	evconnlistener_set_error_cb(ks->lis, on_accept_error);
+	if (getsockname(evconnlistener_get_fd(ks->lis), (struct sockaddr *)&ss,
+	        &sslen) == 0) {
+		format_peer((struct sockaddr *)&ss, bound, sizeof(bound));
+		ks->port = ss.ss_family == AF_INET6
+		               ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+		               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		snprintf(bound, sizeof(bound), "%s", ks->cfg->kafka_listen);
+		ks->port = port;
+	}
+
+	/* Clients reconnect to what Metadata names, so that must be the
+	 * address they can reach; port 0 there means "the bound one". */
+	adv = ks->cfg->kafka_advertised != NULL ? ks->cfg->kafka_advertised
+	                                        : ks->cfg->kafka_listen;
+	if (config_split_hostport(
+	        adv, ks->adv_host, sizeof(ks->adv_host), &aport) != 0) {
+		log_err("kafka_advertised \"%s\" is not HOST:PORT", adv);
+		rc = ERR_CONFIG;
+		goto out;
+	}
+	ks->adv_port = aport != 0 ? aport : ks->port;
+	log_info("kafka: listening on %s (advertised as %s:%d)", bound,
+	    ks->adv_host, ks->adv_port);
+out:
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	if (rc != 0 && ks->lis != NULL) {
+		evconnlistener_free(ks->lis);
+		ks->lis = NULL;
+	}
+	return rc;
+}
+
+int
+kafka_server_port(const struct kafka_server *ks)
+{
+	return ks->port;
+}
+
+void
+kafka_server_stop_accepting(struct kafka_server *ks)
+{
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	if (ks->lis != NULL) {
+		evconnlistener_free(ks->lis);
+		ks->lis = NULL;
+		log_info("kafka: no longer accepting connections");
+	}
+	evtimer_del(ks->accept_retry);
+}
+
+void
+kafka_server_free(struct kafka_server *ks)
+{
+	if (ks == NULL)
+		return;
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	while (ks->conns != NULL)
+		conn_free(ks->conns);
+	if (ks->lis != NULL)
+		evconnlistener_free(ks->lis);
+	event_free(ks->accept_retry);
+	free(ks->woken);
+	ks->magic = 0;
+	free(ks);
+}

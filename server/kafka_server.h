@@ -1,0 +1,53 @@
+/*
+ * kafka_server.h: (2') the Kafka-protocol listener in front of the log.
+ *
+ * Kafka clients (kcat, librdkafka, kafka-python, kafkajs) connect here to
+ * produce into and fetch from the seglog.  One event loop, one listener,
+ * one struct per connection; the served APIs and versions are those of
+ * notes/kafka.md section 1.5 (kafka_api_*.c, one file per API).
+ */
+#ifndef SERVER_KAFKA_SERVER_H
+#define SERVER_KAFKA_SERVER_H
+
+#include "server/config.h"
+
+struct event_base;
+struct kafka_server;
+struct seglog;
+struct seglog_topic;
+
+/*
+ * A listener for cfg->kafka_listen serving log.  Reads cfg->kafka_listen,
+ * kafka_advertised (NULL: the listen address), topic, partitions and
+ * max_request_bytes.  cfg, log and base must outlive the server.  Nothing
+ * is bound until kafka_server_listen.  Never fails (small allocation).
+ */
+struct kafka_server *kafka_server_new(
+    struct event_base *base, const struct config *cfg, struct seglog *log);
+
+/*
+ * Bind and listen (loopback or what kafka_listen names).  Logs the bound
+ * address, or what failed.  Returns 0, ERR_CONFIG for an address that
+ * does not parse or resolve, or -errno from bind/listen.
+ */
+int kafka_server_listen(struct kafka_server *ks);
+
+/* The bound port (useful when kafka_listen ends in :0), 0 before listen. */
+int kafka_server_port(const struct kafka_server *ks);
+
+/* Accept no new connection; open ones keep being served. */
+void kafka_server_stop_accepting(struct kafka_server *ks);
+
+/*
+ * The log's append hook calls this after every append to (t, part): long
+ * polling Fetch requests waiting on that partition are answered now, from
+ * inside the hook, so a record reaches a waiting consumer without a timer
+ * or a loop turn in between.  Cheap when nobody waits on the partition.
+ */
+void kafka_server_on_append(
+    struct kafka_server *ks, struct seglog_topic *t, int part);
+
+/* Close every connection and the listener; frees ks.  NULL is a no-op. */
+void kafka_server_free(struct kafka_server *ks);
+
+#endif

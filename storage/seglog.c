@@ -1,0 +1,1049 @@
+/*
+ * seglog.c: (2) the partitioned log, in memory, with persisted offsets.
+ *
+ * Shape:
+ *
+ *	seglog --hash/array--> topic --parts[npart]--> part
+ *	part --segs[head .. head+nsegs), oldest first--> seg
+ *	seg = buf (whole batches back to back) + idx[] (one entry per batch)
+ *
+ * Invariants (beyond those of seglog.h):
+ *  1. Offsets in a partition are dense: each batch's base offset is the
+ *     previous batch's base + lastOffsetDelta + 1, so seg[k]->end ==
+ *     seg[k+1]->base and part->start == segs[head]->base (== part->end
+ *     when the partition holds no segment).
+ *  2. A segment's buf never moves or shrinks once allocated: spans handed
+ *     to the socket point into it.  Only its len grows, and only while it
+ *     is the partition's last (active) segment.
+ *  3. idx[i].max_ts is the running maximum of maxTimestamp over every
+ *     batch of the partition up to batch i, so it is sorted and a time
+ *     lookup is a binary search like an offset lookup.
+ *  4. The partition holds one reference on each of its segments; a reader
+ *     that keeps a span holds another.  refs == 0 frees the segment.
+ *  5. With a state file, part->end never passes part->lease, and every
+ *     lease is on disk before an offset below it is handed out.
+ *
+ * Work per append and per read is per batch, never per record: append
+ * copies the batch, stamps baseOffset and adds one index entry; read is
+ * two binary searches per segment touched.
+ *
+ * State file (text, LF line ends, written whole to PATH.tmp, fsync()ed,
+ * rename()d over PATH, then the directory fsync()ed):
+ *
+ *	finnstream-seglog 1
+ *	topic NAME NPART LEASE_0 LEASE_1 ... LEASE_NPART-1
+ *	... one line per topic ...
+ *	crc32c XXXXXXXX
+ *
+ * NAME is a legal topic name (no spaces possible), NPART in
+ * 1..SEGLOG_MAX_PARTITIONS, each LEASE a decimal offset >= 0: the offset
+ * that partition starts at after a restart.  The last line holds the
+ * CRC-32C (storage/crc32c.h) of every byte before it, as 8 lower-case hex
+ * digits.  A file that does not parse exactly, or whose CRC does not
+ * match, is refused (ERR_MALFORMED): offsets must never go back, so the
+ * log does not guess.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/err.h"
+#include "proto/kafka_records.h"
+#include "proto/wbuf.h"
+#include "server/log.h"
+#include "server/xmalloc.h"
+#include "storage/crc32c.h"
+#include "storage/seglog.h"
+
+#define SEGLOG_HASH        1024        /* topic hash buckets */
+#define SEGLOG_MAX_STATE   (64u << 20) /* bigger state files are refused */
+#define SEGLOG_STATE_MAGIC "finnstream-seglog 1\n"
+#define SEG_MAGIC          0x5345474du
+
+/* Fixed offsets inside a RecordBatch v2 header (kafka_records.h). */
+#define BATCH_OFF_LENGTH     8
+#define BATCH_OFF_LAST_DELTA 23
+#define BATCH_OFF_MAX_TS     35
+#define BATCH_OFF_COUNT      57
+
+struct seglog_idx {
+	int64_t base;   /* the batch's base offset */
+	int64_t max_ts; /* running max of maxTimestamp (invariant 3) */
+	size_t pos;     /* where the batch starts in buf */
+};
+
+struct seglog_seg {
+	unsigned magic;
+	int refs;
+	int64_t base;     /* offset of the first batch */
+	int64_t end;      /* offset after the last batch */
+	int64_t first_ms; /* append time of the first batch */
+	int64_t last_ms;  /* append time of the newest batch */
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	struct seglog_idx *idx;
+	size_t nidx;
+	size_t idxcap;
+};
+
+struct seglog_part {
+	struct seglog_seg **segs; /* live window: [head, head + nsegs) */
+	size_t head;
+	size_t nsegs;
+	size_t cap;
+	int64_t start;
+	int64_t end;
+	int64_t lease;
+	int64_t max_ts; /* running max over every batch appended */
+	size_t bytes;
+};
+
+struct seglog_topic {
+	struct seglog *log;
+	struct seglog_topic *hnext;
+	char name[SEGLOG_MAX_TOPIC_NAME + 1];
+	size_t namelen;
+	int npart;
+	struct seglog_part *parts;
+};
+
+struct seglog {
+	struct seglog_limits lim;
+	char *state_path;
+	struct seglog_topic **topics; /* creation order */
+	size_t ntopics;
+	size_t topicscap;
+	struct seglog_topic *hash[SEGLOG_HASH];
+	seglog_append_hook hook;
+	void *hook_arg;
+	struct seglog_stats st;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static int64_t
+be64(const uint8_t *p)
+{
+	return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+static unsigned
+name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 16777619u;
+	}
+	return h % SEGLOG_HASH;
+}
+
+static struct seglog_part *
+part_get(const struct seglog_topic *t, int part)
+{
+	if (t == NULL || part < 0 || part >= t->npart)
+		return NULL;
+	return &t->parts[part];
+}
+
+static struct seglog_seg *
+part_seg(const struct seglog_part *p, size_t k)
+{
+	return p->segs[p->head + k];
+}
+
+/* End position in buf of batch i of s. */
+static size_t
+batch_end(const struct seglog_seg *s, size_t i)
+{
+	return i + 1 < s->nidx ? s->idx[i + 1].pos : s->len;
+}
+
+/* Offset after batch i of s. */
+static int64_t
+batch_next(const struct seglog_seg *s, size_t i)
+{
+	return i + 1 < s->nidx ? s->idx[i + 1].base : s->end;
+}
+
+/* Index (in the live window) of the segment holding offset: the last one
+ * whose base <= offset.  The caller checked start <= offset < end. */
+static size_t
+find_seg(const struct seglog_part *p, int64_t offset)
+{
+	size_t lo = 0, hi = p->nsegs; /* answer in [lo, hi) */
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (part_seg(p, mid)->base <= offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The batch of s holding offset: the last entry whose base <= offset. */
+static size_t
+find_batch(const struct seglog_seg *s, int64_t offset)
+{
+	size_t lo = 0, hi = s->nidx;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->idx[mid].base <= offset)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ------------------------------------------------------------------ */
+/* Segments */
+
+static struct seglog_seg *
+seg_new(size_t cap)
+{
+	struct seglog_seg *s;
+	uint8_t *buf;
+
+	/* cap comes from a batch size (bounded by max_batch_bytes) or the
+	 * configured segment size: a refused allocation is an error, not an
+	 * abort. */
+	if ((buf = malloc(cap)) == NULL)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->magic = SEG_MAGIC;
+	s->refs = 1;
+	s->buf = buf;
+	s->cap = cap;
+	return s;
+}
+
+void
+seglog_seg_ref(struct seglog_seg *s)
+{
+	CHECK_MAGIC(s, SEG_MAGIC);
+	ASSERT(s->refs > 0);
+	s->refs++;
+}
+
+void
+seglog_seg_unref(struct seglog_seg *s)
+{
+	CHECK_MAGIC(s, SEG_MAGIC);
+	ASSERT(s->refs > 0);
+	if (--s->refs > 0)
+		return;
+	s->magic = 0;
+	free(s->buf);
+	free(s->idx);
+	free(s);
+}
+
+static void
+seg_add_idx(struct seglog_seg *s, int64_t base, int64_t max_ts, size_t pos)
+{
+	if (s->nidx == s->idxcap) {
+		s->idxcap = s->idxcap ? s->idxcap * 2 : 64;
+		s->idx = xreallocarray(s->idx, s->idxcap, sizeof(*s->idx));
+	}
+	s->idx[s->nidx].base = base;
+	s->idx[s->nidx].max_ts = max_ts;
+	s->idx[s->nidx].pos = pos;
+	s->nidx++;
+}
+
+/* Add an empty segment at the end of p (the new active one). */
+static int
+part_push_seg(struct seglog_part *p, size_t cap)
+{
+	struct seglog_seg *s;
+
+	if ((s = seg_new(cap)) == NULL)
+		return ERR_NOMEM;
+	s->base = s->end = p->end;
+	if (p->head + p->nsegs == p->cap) {
+		if (p->head > 0) {
+			/* Reclaim the slots retention freed at the front. */
+			memmove(p->segs, p->segs + p->head,
+			    p->nsegs * sizeof(*p->segs));
+			p->head = 0;
+		}
+		if (p->nsegs == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 8;
+			p->segs =
+			    xreallocarray(p->segs, p->cap, sizeof(*p->segs));
+		}
+	}
+	p->segs[p->head + p->nsegs++] = s;
+	return 0;
+}
+
+static void
+part_fini(struct seglog_part *p)
+{
+	size_t k;
+
+	for (k = 0; k < p->nsegs; k++)
+		seglog_seg_unref(part_seg(p, k));
+	free(p->segs);
+	p->segs = NULL;
+	p->nsegs = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Topics */
+
+int
+seglog_topic_name_valid(const char *name, size_t len)
+{
+	size_t i;
+
+	if (name == NULL || len == 0 || len > SEGLOG_MAX_TOPIC_NAME)
+		return 0;
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+struct seglog_topic *
+seglog_topic_get(struct seglog *log, const char *name, size_t namelen)
+{
+	struct seglog_topic *t;
+
+	if (name == NULL || namelen > SEGLOG_MAX_TOPIC_NAME)
+		return NULL;
+	for (t = log->hash[name_hash(name, namelen)]; t != NULL; t = t->hnext)
+		if (t->namelen == namelen &&
+		    memcmp(t->name, name, namelen) == 0)
+			return t;
+	return NULL;
+}
+
+/* Create without checks beyond the name; offsets start at lease[i] (or 0). */
+static struct seglog_topic *
+topic_add(struct seglog *log, const char *name, size_t namelen, int npart,
+    const int64_t *lease)
+{
+	struct seglog_topic *t;
+	unsigned h = name_hash(name, namelen);
+	int i;
+
+	t = xcalloc(1, sizeof(*t));
+	t->log = log;
+	memcpy(t->name, name, namelen);
+	t->name[namelen] = '\0';
+	t->namelen = namelen;
+	t->npart = npart;
+	t->parts = xcalloc((size_t)npart, sizeof(*t->parts));
+	for (i = 0; i < npart; i++) {
+		struct seglog_part *p = &t->parts[i];
+
+		p->start = p->end = p->lease = lease ? lease[i] : 0;
+		p->max_ts = INT64_MIN;
+	}
+	if (log->ntopics == log->topicscap) {
+		log->topicscap = log->topicscap ? log->topicscap * 2 : 16;
+		log->topics = xreallocarray(
+		    log->topics, log->topicscap, sizeof(*log->topics));
+	}
+	log->topics[log->ntopics++] = t;
+	t->hnext = log->hash[h];
+	log->hash[h] = t;
+	return t;
+}
+
+int
+seglog_topic_create(struct seglog *log, const char *name, size_t namelen,
+    int npart, struct seglog_topic **out)
+{
+	struct seglog_topic *t;
+
+	if (!seglog_topic_name_valid(name, namelen))
+		return ERR_RANGE;
+	if ((t = seglog_topic_get(log, name, namelen)) != NULL) {
+		if (out != NULL)
+			*out = t;
+		return ERR_EXISTS;
+	}
+	if (npart <= 0)
+		npart = log->lim.default_partitions > 0
+		            ? log->lim.default_partitions
+		            : 1;
+	if (npart > SEGLOG_MAX_PARTITIONS)
+		return ERR_RANGE;
+	if (log->ntopics >= SEGLOG_MAX_TOPICS)
+		return ERR_TOO_BIG;
+	t = topic_add(log, name, namelen, npart, NULL);
+	if (out != NULL)
+		*out = t;
+	return 0;
+}
+
+struct seglog_topic *
+seglog_topic_at(struct seglog *log, size_t idx)
+{
+	return idx < log->ntopics ? log->topics[idx] : NULL;
+}
+
+const char *
+seglog_topic_name(const struct seglog_topic *t)
+{
+	return t->name;
+}
+
+int
+seglog_topic_partitions(const struct seglog_topic *t)
+{
+	return t->npart;
+}
+
+static void
+topic_free(struct seglog_topic *t)
+{
+	int i;
+
+	for (i = 0; i < t->npart; i++)
+		part_fini(&t->parts[i]);
+	free(t->parts);
+	free(t);
+}
+
+/* ------------------------------------------------------------------ */
+/* State file */
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc = 0;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if (fsync(fd) == -1)
+		rc = -errno;
+	close(fd);
+out:
+	free(dir);
+	return rc;
+}
+
+/* Write every topic's leases (state file format: see the top). */
+static int
+state_save(struct seglog *log)
+{
+	struct wbuf w;
+	char *tmp = NULL;
+	size_t i, n;
+	int fd = -1, rc = 0, k;
+
+	if (log->state_path == NULL)
+		return 0;
+	wbuf_init(&w, SEGLOG_MAX_STATE);
+	wbuf_str(&w, SEGLOG_STATE_MAGIC);
+	for (i = 0; i < log->ntopics; i++) {
+		const struct seglog_topic *t = log->topics[i];
+
+		wbuf_printf(&w, "topic %s %d", t->name, t->npart);
+		for (k = 0; k < t->npart; k++)
+			wbuf_printf(&w, " %" PRId64, t->parts[k].lease);
+		wbuf_u8(&w, '\n');
+	}
+	wbuf_printf(&w, "crc32c %08" PRIx32 "\n", crc32c(0, w.buf, w.len));
+	if (w.err != 0) {
+		rc = w.err;
+		goto out;
+	}
+	n = strlen(log->state_path) + sizeof(".tmp");
+	tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.tmp", log->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = write_all(fd, w.buf, w.len)) != 0)
+		goto out;
+	if (fsync(fd) == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, log->state_path) == -1) {
+		rc = -errno;
+		goto out;
+	}
+	rc = fsync_dir_of(log->state_path);
+	log->st.lease_writes++;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rc != 0 && tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	wbuf_fini(&w);
+	return rc;
+}
+
+/* A decimal int64 >= 0 at *pp, up to a space or newline. */
+static int
+parse_num(const char **pp, const char *end, int64_t *out)
+{
+	const char *p = *pp;
+	int64_t v = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return ERR_MALFORMED;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return ERR_MALFORMED;
+		v = v * 10 + (*p - '0');
+		p++;
+	}
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* Parse and apply one "topic NAME NPART LEASE..." line [p, end). */
+static int
+state_topic_line(
+    struct seglog *log, const char *p, const char *end, int64_t *lease)
+{
+	const char *name;
+	size_t namelen;
+	int64_t v;
+	int npart, i;
+
+	if ((size_t)(end - p) < 6 || memcmp(p, "topic ", 6) != 0)
+		return ERR_MALFORMED;
+	p += 6;
+	name = p;
+	while (p < end && *p != ' ')
+		p++;
+	namelen = (size_t)(p - name);
+	if (!seglog_topic_name_valid(name, namelen) ||
+	    seglog_topic_get(log, name, namelen) != NULL ||
+	    log->ntopics >= SEGLOG_MAX_TOPICS)
+		return ERR_MALFORMED;
+	if (p == end || *p++ != ' ' || parse_num(&p, end, &v) != 0 || v < 1 ||
+	    v > SEGLOG_MAX_PARTITIONS)
+		return ERR_MALFORMED;
+	npart = (int)v;
+	for (i = 0; i < npart; i++)
+		if (p == end || *p++ != ' ' ||
+		    parse_num(&p, end, &lease[i]) != 0)
+			return ERR_MALFORMED;
+	if (p != end)
+		return ERR_MALFORMED;
+	topic_add(log, name, namelen, npart, lease);
+	return 0;
+}
+
+static int
+state_parse(struct seglog *log, const char *buf, size_t len)
+{
+	const char *p, *end, *crcline, *nl;
+	int64_t *lease = NULL;
+	uint32_t want = 0;
+	size_t ml = strlen(SEGLOG_STATE_MAGIC);
+	int rc = ERR_MALFORMED, i;
+
+	/* The CRC line is the last line: "crc32c XXXXXXXX\n". */
+	if (len < ml + 16 || buf[len - 1] != '\n' ||
+	    memcmp(buf, SEGLOG_STATE_MAGIC, ml) != 0)
+		return ERR_MALFORMED;
+	crcline = buf + len - 16;
+	if (memcmp(crcline, "crc32c ", 7) != 0 || crcline[-1] != '\n')
+		return ERR_MALFORMED;
+	for (i = 0; i < 8; i++) {
+		char c = crcline[7 + i];
+		int d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return ERR_MALFORMED;
+		want = want << 4 | (uint32_t)d;
+	}
+	if (crc32c(0, buf, (size_t)(crcline - buf)) != want)
+		return ERR_MALFORMED;
+	lease = xcalloc(SEGLOG_MAX_PARTITIONS, sizeof(*lease));
+	for (p = buf + ml, end = crcline; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			goto out;
+		if ((rc = state_topic_line(log, p, nl, lease)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(lease);
+	return rc;
+}
+
+static int
+state_load(struct seglog *log)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, rc = 0;
+
+	if ((fd = open(log->state_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -errno; /* ENOENT: first start */
+	if (fstat(fd, &st) == -1) {
+		rc = -errno;
+		goto out;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > SEGLOG_MAX_STATE) {
+		rc = ERR_MALFORMED;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	rc = state_parse(log, buf, got);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int
+seglog_sync(struct seglog *log)
+{
+	size_t i;
+	int k;
+
+	if (log->state_path == NULL)
+		return 0;
+	/* Every offset below end was handed out and none at or above it:
+	 * end is the tightest lease that keeps invariant 5. */
+	for (i = 0; i < log->ntopics; i++)
+		for (k = 0; k < log->topics[i]->npart; k++) {
+			struct seglog_part *p = &log->topics[i]->parts[k];
+
+			p->lease = p->end;
+		}
+	return state_save(log);
+}
+
+/* ------------------------------------------------------------------ */
+/* The log */
+
+int
+seglog_new(const struct seglog_limits *lim, const char *state_path,
+    struct seglog **out)
+{
+	struct seglog *log;
+	int rc;
+
+	log = xcalloc(1, sizeof(*log));
+	log->lim = *lim;
+	if (log->lim.segment_bytes < KAFKA_BATCH_HEADER_LEN)
+		log->lim.segment_bytes = 1 << 20;
+	if (log->lim.max_batch_bytes < KAFKA_BATCH_HEADER_LEN)
+		log->lim.max_batch_bytes = 1 << 20;
+	if (state_path != NULL) {
+		log->state_path = xstrdup(state_path);
+		if ((rc = state_load(log)) != 0) {
+			/* Do not let seglog_free overwrite what we refused. */
+			free(log->state_path);
+			log->state_path = NULL;
+			seglog_free(log);
+			return rc;
+		}
+	}
+	*out = log;
+	return 0;
+}
+
+void
+seglog_free(struct seglog *log)
+{
+	size_t i;
+
+	if (log == NULL)
+		return;
+	(void)seglog_sync(log); /* the leases already on disk still hold */
+	for (i = 0; i < log->ntopics; i++)
+		topic_free(log->topics[i]);
+	free(log->topics);
+	free(log->state_path);
+	free(log);
+}
+
+void
+seglog_set_append_hook(struct seglog *log, seglog_append_hook fn, void *arg)
+{
+	log->hook = fn;
+	log->hook_arg = arg;
+}
+
+void
+seglog_get_stats(const struct seglog *log, struct seglog_stats *out)
+{
+	*out = log->st;
+}
+
+int
+seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
+    size_t len, int64_t now_ms, int64_t *base_offset)
+{
+	struct seglog *log;
+	struct seglog_part *p;
+	struct seglog_seg *s = NULL;
+	int64_t n, max_ts, lim_ms;
+	int32_t lod;
+	int rc;
+
+	if ((p = part_get(t, part)) == NULL)
+		return ERR_RANGE;
+	log = t->log;
+	if (len > log->lim.max_batch_bytes)
+		return ERR_TOO_BIG;
+	/* The caller validated the batch; these are the fields the log
+	 * itself depends on, re-checked so a caller bug cannot corrupt it. */
+	if (len < KAFKA_BATCH_HEADER_LEN ||
+	    (size_t)be32(batch + BATCH_OFF_LENGTH) != len - KAFKA_BATCH_LEN_OFF)
+		return ERR_MALFORMED;
+	lod = (int32_t)be32(batch + BATCH_OFF_LAST_DELTA);
+	if (lod < 0)
+		return ERR_MALFORMED;
+	n = (int64_t)lod + 1;
+	if (p->end > INT64_MAX - n - SEGLOG_LEASE)
+		return ERR_RANGE;
+
+	if (log->state_path != NULL && p->end + n > p->lease) {
+		int64_t old = p->lease;
+
+		p->lease = p->end + n + SEGLOG_LEASE;
+		if ((rc = state_save(log)) != 0) {
+			p->lease = old;
+			return rc;
+		}
+	}
+
+	if (p->nsegs > 0)
+		s = part_seg(p, p->nsegs - 1);
+	lim_ms = log->lim.retention_ms / SEGLOG_ROLL_DIV;
+	if (s == NULL || s->cap - s->len < len ||
+	    (s->nidx > 0 && lim_ms > 0 && now_ms - s->first_ms >= lim_ms)) {
+		size_t cap = log->lim.segment_bytes;
+
+		if ((rc = part_push_seg(p, cap > len ? cap : len)) != 0)
+			return rc;
+		s = part_seg(p, p->nsegs - 1);
+		log->st.segments++;
+	}
+
+	memcpy(s->buf + s->len, batch, len);
+	kafka_batch_set_base_offset(s->buf + s->len, p->end);
+	max_ts = be64(batch + BATCH_OFF_MAX_TS);
+	if (max_ts > p->max_ts)
+		p->max_ts = max_ts;
+	seg_add_idx(s, p->end, p->max_ts, s->len);
+	if (s->nidx == 1)
+		s->first_ms = now_ms;
+	s->last_ms = now_ms;
+	s->len += len;
+	*base_offset = p->end;
+	p->end += n;
+	s->end = p->end;
+	p->bytes += len;
+
+	log->st.appends++;
+	log->st.records += be32(batch + BATCH_OFF_COUNT);
+	log->st.bytes_appended += len;
+	log->st.bytes += len;
+	if (log->hook != NULL)
+		log->hook(t, part, log->hook_arg);
+	return 0;
+}
+
+int64_t
+seglog_start_offset(const struct seglog_topic *t, int part)
+{
+	const struct seglog_part *p = part_get(t, part);
+
+	return p ? p->start : -1;
+}
+
+int64_t
+seglog_end_offset(const struct seglog_topic *t, int part)
+{
+	const struct seglog_part *p = part_get(t, part);
+
+	return p ? p->end : -1;
+}
+
+size_t
+seglog_bytes(const struct seglog_topic *t, int part)
+{
+	const struct seglog_part *p = part_get(t, part);
+
+	return p ? p->bytes : 0;
+}
+
+/*
+ * How many whole batches of s from batch i fit in budget bytes: the
+ * largest j (>= i) with batch_end(j) - pos(i) <= budget, as j + 1; i when
+ * not even batch i fits.  Binary search, so a large read costs no more
+ * than a small one.
+ */
+static size_t
+fit_batches(const struct seglog_seg *s, size_t i, size_t budget)
+{
+	size_t lo = i, hi = s->nidx, pos0 = s->idx[i].pos;
+
+	/* Invariant: batches [i, lo) fit; none from hi on does. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (batch_end(s, mid) - pos0 <= budget)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t
+seglog_read(struct seglog_topic *t, int part, int64_t offset, size_t max_bytes,
+    int first_whole, struct seglog_span *spans, int maxspans, int *nspans)
+{
+	const struct seglog_part *p = part_get(t, part);
+	size_t k, i, total = 0;
+	int ns = 0;
+
+	*nspans = 0;
+	if (p == NULL || offset < p->start || offset >= p->end || maxspans <= 0)
+		return 0;
+	k = find_seg(p, offset);
+	i = find_batch(part_seg(p, k), offset);
+	for (; k < p->nsegs && ns < maxspans; k++, i = 0) {
+		struct seglog_seg *s = part_seg(p, k);
+		size_t j, pos0, len;
+
+		if (s->nidx == 0)
+			continue; /* a rolled segment before its first batch */
+		pos0 = s->idx[i].pos;
+		j = fit_batches(s, i, max_bytes - total);
+		if (j == i && total == 0 && first_whole)
+			j = i + 1; /* KIP-74: the first batch goes whole */
+		if (j == i)
+			break;
+		len = batch_end(s, j - 1) - pos0;
+		spans[ns].seg = s;
+		spans[ns].p = s->buf + pos0;
+		spans[ns].len = len;
+		ns++;
+		total += len;
+		if (j < s->nidx)
+			break; /* the next batch did not fit */
+	}
+	*nspans = ns;
+	return total;
+}
+
+int64_t
+seglog_offset_for_time(
+    struct seglog_topic *t, int part, int64_t ts, int64_t *found_ts)
+{
+	const struct seglog_part *p = part_get(t, part);
+	const struct seglog_seg *s;
+	struct kafka_rec_iter it;
+	struct kafka_record rec;
+	struct kafka_batch b;
+	size_t lo, hi, i, blen;
+	int64_t off = -1, fts = -1;
+
+	if (p == NULL || p->nsegs == 0 || p->max_ts < ts)
+		goto out;
+	/* Invariant 3: max_ts is sorted across segments and batches. */
+	lo = 0;
+	hi = p->nsegs - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		s = part_seg(p, mid);
+		if (s->nidx > 0 && s->idx[s->nidx - 1].max_ts >= ts)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	s = part_seg(p, lo);
+	lo = 0;
+	hi = s->nidx - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->idx[mid].max_ts >= ts)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	i = lo;
+	off = s->idx[i].base;
+	fts = be64(s->buf + s->idx[i].pos + BATCH_OFF_MAX_TS);
+	blen = batch_end(s, i) - s->idx[i].pos;
+	if (kafka_batch_parse(s->buf + s->idx[i].pos, blen, &b) <= 0)
+		goto out;
+	kafka_records_init(&it, &b);
+	while (kafka_records_next(&it, &rec) == 1)
+		if (rec.timestamp >= ts) {
+			off = rec.offset;
+			fts = rec.timestamp;
+			break;
+		}
+out:
+	if (found_ts != NULL)
+		*found_ts = fts;
+	return off;
+}
+
+int
+seglog_cursor_next(
+    struct seglog_cursor *c, const uint8_t **batch, size_t *len, int64_t *lost)
+{
+	const struct seglog_part *p = part_get(c->topic, c->part);
+	const struct seglog_seg *s;
+	size_t i;
+
+	if (lost != NULL)
+		*lost = 0;
+	if (p == NULL)
+		return ERR_RANGE;
+	if (c->offset < p->start) {
+		if (lost != NULL)
+			*lost = p->start - c->offset;
+		c->offset = p->start;
+		return ERR_RANGE;
+	}
+	if (c->offset >= p->end)
+		return 0;
+	s = part_seg(p, find_seg(p, c->offset));
+	if (s->nidx == 0) /* only an empty active segment holds end */
+		return 0;
+	i = find_batch(s, c->offset);
+	*batch = s->buf + s->idx[i].pos;
+	*len = batch_end(s, i) - s->idx[i].pos;
+	c->offset = batch_next(s, i);
+	return 1;
+}
+
+size_t
+seglog_expire(struct seglog *log, int64_t now_ms)
+{
+	size_t i, freed = 0;
+	int k;
+
+	for (i = 0; i < log->ntopics; i++) {
+		struct seglog_topic *t = log->topics[i];
+
+		for (k = 0; k < t->npart; k++) {
+			struct seglog_part *p = &t->parts[k];
+
+			while (p->nsegs > 1) {
+				struct seglog_seg *s = part_seg(p, 0);
+				int over = log->lim.retention_bytes > 0 &&
+				           p->bytes > log->lim.retention_bytes;
+				int old =
+				    log->lim.retention_ms > 0 &&
+				    now_ms - s->last_ms > log->lim.retention_ms;
+
+				if (!over && !old)
+					break;
+				p->head++;
+				p->nsegs--;
+				p->start = part_seg(p, 0)->base;
+				p->bytes -= s->len;
+				freed += s->len;
+				log->st.segments--;
+				seglog_seg_unref(s); /* readers may hold it */
+			}
+		}
+	}
+	log->st.bytes -= freed;
+	log->st.bytes_expired += freed;
+	return freed;
+}
