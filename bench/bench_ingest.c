@@ -49,7 +49,7 @@ main(int argc, char **argv)
 
 	if (per_msg < 1 || nmsg < 1) {
 		fprintf(stderr, "usage: bench_ingest [TRADES_PER_MESSAGE "
-				"[MESSAGES]]\n");
+		                "[MESSAGES]]\n");
 		return 2;
 	}
 	config_init(&cfg);
@@ -89,8 +89,8 @@ main(int argc, char **argv)
 
 		t0 = now_s();
 		for (i = 0; i < (size_t)nmsg; i++) {
-			ingest_message(in, all.buf + off[i], off[i + 1] - off[i],
-			    now_ms * 1000);
+			ingest_message(in, all.buf + off[i],
+			    off[i + 1] - off[i], now_ms * 1000);
 			if ((i & 1023) == 0)
 				seglog_expire(log, now_ms);
 		}
@@ -98,7 +98,7 @@ main(int argc, char **argv)
 		if ((int64_t)(stats.feed_trades_total - before) != ntrades) {
 			fprintf(stderr, "only %llu of %lld trades appended\n",
 			    (unsigned long long)(stats.feed_trades_total -
-				before),
+			                         before),
 			    (long long)ntrades);
 			return 1;
 		}

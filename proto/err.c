@@ -6,20 +6,20 @@
 #include "proto/err.h"
 
 static const char *const err_names[] = {
-	"try again",
-	"malformed input",
-	"size over limit",
-	"unsupported version or feature",
-	"checksum mismatch",
-	"value out of range",
-	"allocation refused",
-	"connection closed by peer",
-	"timed out",
-	"TLS failure",
-	"protocol violation",
-	"invalid configuration",
-	"already exists",
-	"not found",
+    "try again",
+    "malformed input",
+    "size over limit",
+    "unsupported version or feature",
+    "checksum mismatch",
+    "value out of range",
+    "allocation refused",
+    "connection closed by peer",
+    "timed out",
+    "TLS failure",
+    "protocol violation",
+    "invalid configuration",
+    "already exists",
+    "not found",
 };
 
 const char *

@@ -51,8 +51,7 @@ wbuf_reserve(struct wbuf *w, size_t n)
 		return w->err;
 	if (n <= w->cap - w->len)
 		return 0;
-	if (n > SIZE_MAX / 2 - w->len ||
-	    (w->max != 0 && w->len + n > w->max)) {
+	if (n > SIZE_MAX / 2 - w->len || (w->max != 0 && w->len + n > w->max)) {
 		w->err = ERR_TOO_BIG;
 		return w->err;
 	}

@@ -43,7 +43,7 @@ void wbuf_u16(struct wbuf *w, uint16_t v);
 void wbuf_u32(struct wbuf *w, uint32_t v);
 void wbuf_u64(struct wbuf *w, uint64_t v);
 void wbuf_uvarint(struct wbuf *w, uint64_t v);
-void wbuf_varint(struct wbuf *w, int64_t v); /* zigzag */
+void wbuf_varint(struct wbuf *w, int64_t v);  /* zigzag */
 void wbuf_str(struct wbuf *w, const char *s); /* raw bytes, no length */
 void wbuf_printf(struct wbuf *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

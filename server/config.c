@@ -102,8 +102,8 @@ config_parse_symbols(struct config *c, const char *v, const char *where)
 			p++;
 		if (*p == '\0')
 			break;
-		for (q = p; *q != '\0' && *q != ',' &&
-		     !isspace((unsigned char)*q);
+		for (q = p;
+		     *q != '\0' && *q != ',' && !isspace((unsigned char)*q);
 		     q++)
 			;
 		if (!config_symbol_ok(p, (size_t)(q - p))) {
@@ -115,7 +115,8 @@ config_parse_symbols(struct config *c, const char *v, const char *where)
 			bad = 1;
 			break;
 		} else {
-			list = xreallocarray(list, (size_t)n + 2, sizeof(*list));
+			list =
+			    xreallocarray(list, (size_t)n + 2, sizeof(*list));
 			list[n++] = xstrndup(p, (size_t)(q - p));
 			list[n] = NULL;
 		}
@@ -149,8 +150,7 @@ static const struct unit byte_units[] = {{"", 1}, {"b", 1}, {"k", 1024},
     {"mib", 1048576}, {"g", 1073741824}, {"gb", 1073741824},
     {"gib", 1073741824}, {NULL, 0}};
 static const struct unit ms_units[] = {{"", 1}, {"ms", 1}, {"s", 1000},
-    {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000},
-    {NULL, 0}};
+    {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
 static const struct unit no_units[] = {{"", 1}, {NULL, 0}};
 
 static int
@@ -239,8 +239,8 @@ config_set(struct config *c, const struct config_option *o, const char *v,
 		return 0;
 	case CONFIG_BOOL:
 		if ((b = config_parse_bool(v)) < 0) {
-			config_error(where, "%s: \"%s\" is not yes or no",
-			    o->name, v);
+			config_error(
+			    where, "%s: \"%s\" is not yes or no", o->name, v);
 			return -1;
 		}
 		*(int *)field = b;
@@ -249,22 +249,21 @@ config_set(struct config *c, const struct config_option *o, const char *v,
 	case CONFIG_INT32:
 	case CONFIG_BYTES:
 	case CONFIG_MS:
-		units = o->type == CONFIG_BYTES ? byte_units :
-		    o->type == CONFIG_MS	    ? ms_units :
-						      no_units;
+		units = o->type == CONFIG_BYTES ? byte_units
+		        : o->type == CONFIG_MS  ? ms_units
+		                                : no_units;
 		if (config_parse_int(v, units, &n) != 0) {
 			config_error(where, "%s: \"%s\" is not a valid %s",
 			    o->name, v,
-			    o->type == CONFIG_BYTES ? "size (e.g. 256m)" :
-			    o->type == CONFIG_MS    ? "duration (e.g. 30s)" :
-						      "number");
+			    o->type == CONFIG_BYTES ? "size (e.g. 256m)"
+			    : o->type == CONFIG_MS  ? "duration (e.g. 30s)"
+			                            : "number");
 			return -1;
 		}
 		if (n < o->min || n > o->max) {
 			config_error(where,
 			    "%s: %lld is out of range [%lld, %lld]", o->name,
-			    (long long)n, (long long)o->min,
-			    (long long)o->max);
+			    (long long)n, (long long)o->min, (long long)o->max);
 			return -1;
 		}
 		if (o->type == CONFIG_INT32)
@@ -377,7 +376,7 @@ config_load_file(struct config *c, const char *path)
 	if (secret && fstat(fileno(fp), &st) == 0 &&
 	    (st.st_mode & (S_IRGRP | S_IROTH)))
 		log_warn("%s holds a secret and is readable by others "
-			 "(chmod 600 it)",
+		         "(chmod 600 it)",
 		    path);
 	free(line);
 	fclose(fp);
@@ -423,7 +422,7 @@ static int
 config_is_wildcard(const char *host)
 {
 	return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
-	    strcmp(host, "*") == 0;
+	       strcmp(host, "*") == 0;
 }
 
 static int
@@ -434,7 +433,8 @@ config_topic_ok(const char *t)
 	if (n == 0 || n > 249 || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)t[i]) && strchr("._-", t[i]) == NULL)
+		if (!isalnum((unsigned char)t[i]) &&
+		    strchr("._-", t[i]) == NULL)
 			return 0;
 	return 1;
 }
@@ -493,26 +493,25 @@ config_finish(struct config *c)
 	if (strncmp(c->feed_url, "ws://", 5) != 0 &&
 	    strncmp(c->feed_url, "wss://", 6) != 0)
 		config_error("feed_url", "must start with ws:// or wss://");
-	if (config_split_hostport(c->kafka_listen, host, sizeof(host),
-		&port) != 0)
-		config_error("kafka_listen", "\"%s\" is not HOST:PORT",
-		    c->kafka_listen);
+	if (config_split_hostport(c->kafka_listen, host, sizeof(host), &port) !=
+	    0)
+		config_error(
+		    "kafka_listen", "\"%s\" is not HOST:PORT", c->kafka_listen);
 	else if (c->kafka_advertised == NULL && config_is_wildcard(host))
 		config_error("kafka_advertised",
 		    "must be set when kafka_listen is a wildcard address "
 		    "(clients connect to what it names)");
 	if (c->kafka_advertised == NULL)
 		c->kafka_advertised = xstrdup(c->kafka_listen);
-	else if (config_split_hostport(c->kafka_advertised, host,
-		     sizeof(host), &port) != 0 ||
-	    port == 0 || config_is_wildcard(host))
+	else if (config_split_hostport(
+	             c->kafka_advertised, host, sizeof(host), &port) != 0 ||
+	         port == 0 || config_is_wildcard(host))
 		config_error("kafka_advertised",
-		    "\"%s\" is not a reachable HOST:PORT",
-		    c->kafka_advertised);
+		    "\"%s\" is not a reachable HOST:PORT", c->kafka_advertised);
 	if (config_split_hostport(c->http_listen, host, sizeof(host), &port) !=
 	    0)
-		config_error("http_listen", "\"%s\" is not HOST:PORT",
-		    c->http_listen);
+		config_error(
+		    "http_listen", "\"%s\" is not HOST:PORT", c->http_listen);
 	if (!config_topic_ok(c->topic))
 		config_error("topic",
 		    "\"%.64s\" is not a valid topic name ([a-zA-Z0-9._-], "
@@ -560,7 +559,7 @@ config_load(struct config *c, int argc, char **argv)
 		if (arg[n] == '=')
 			val = arg + n + 1;
 		else if (o->type == CONFIG_BOOL &&
-		    (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
+		         (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
 			val = "yes";
 		else if (i + 1 < argc)
 			val = argv[++i];

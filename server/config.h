@@ -13,16 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum store_fsync { STORE_FSYNC_NEVER, STORE_FSYNC_INTERVAL, STORE_FSYNC_ALWAYS };
+enum store_fsync {
+	STORE_FSYNC_NEVER,
+	STORE_FSYNC_INTERVAL,
+	STORE_FSYNC_ALWAYS
+};
 
 struct config {
-	char *token;		/* secret: never logged */
-	char **symbols;		/* NULL-terminated */
+	char *token;    /* secret: never logged */
+	char **symbols; /* NULL-terminated */
 	int nsymbols;
-	char *feed;		/* "finnhub", "sim", "replay:PATH[@SPEED]" */
+	char *feed; /* "finnhub", "sim", "replay:PATH[@SPEED]" */
 	char *feed_url;
 	char *feed_ca_file;
-	char *capture;		/* NULL: off */
+	char *capture; /* NULL: off */
 	char *kafka_listen;
 	char *kafka_advertised;
 	char *topic;
@@ -30,9 +34,9 @@ struct config {
 	int64_t log_retention_bytes;
 	int64_t log_retention_ms;
 	char *http_listen;
-	char *http_auth_token;	/* secret: never logged */
+	char *http_auth_token; /* secret: never logged */
 	char *data_dir;
-	int store_fsync;	/* enum store_fsync */
+	int store_fsync; /* enum store_fsync */
 	int log_level;
 	char *log_file;
 	int64_t sim_rate;
@@ -53,21 +57,21 @@ struct config {
 
 /* The option table (config_table.c). */
 enum config_type {
-	CONFIG_STRING,	/* char *; "" or "off" -> NULL where nullable */
-	CONFIG_INT,	/* int64_t in [min, max] */
-	CONFIG_INT32,	/* int in [min, max] */
-	CONFIG_BYTES,	/* int64_t with an optional k/m/g (KiB...) suffix */
-	CONFIG_MS,	/* int64_t with an optional ms/s/m/h/d suffix */
-	CONFIG_SYMBOLS,	/* comma/space separated list */
-	CONFIG_LEVEL,	/* log level name */
-	CONFIG_FSYNC,	/* never|interval|always */
+	CONFIG_STRING,  /* char *; "" or "off" -> NULL where nullable */
+	CONFIG_INT,     /* int64_t in [min, max] */
+	CONFIG_INT32,   /* int in [min, max] */
+	CONFIG_BYTES,   /* int64_t with an optional k/m/g (KiB...) suffix */
+	CONFIG_MS,      /* int64_t with an optional ms/s/m/h/d suffix */
+	CONFIG_SYMBOLS, /* comma/space separated list */
+	CONFIG_LEVEL,   /* log level name */
+	CONFIG_FSYNC,   /* never|interval|always */
 	CONFIG_BOOL
 };
 
-#define CONFIG_F_SECRET	  0x01 /* never echoed in errors or logs */
-#define CONFIG_F_NOCMDLINE 0x02 /* refused on the command line (ps shows it) */
-#define CONFIG_F_NULLABLE 0x04 /* "off" or "" means unset */
-#define CONFIG_F_INERT	  0x08 /* stage not built yet: validated only */
+#define CONFIG_F_SECRET       0x01 /* never echoed in errors or logs */
+#define CONFIG_F_NOCMDLINE    0x02 /* refused on the command line (ps shows it) */
+#define CONFIG_F_NULLABLE     0x04 /* "off" or "" means unset */
+#define CONFIG_F_INERT        0x08 /* stage not built yet: validated only */
 #define CONFIG_F_CMDLINE_ONLY 0x10
 
 struct config_option {
@@ -75,8 +79,8 @@ struct config_option {
 	int type;
 	int flags;
 	int64_t min, max;
-	const char *def;	/* default as text, NULL = unset */
-	size_t off;		/* offsetof(struct config, field) */
+	const char *def; /* default as text, NULL = unset */
+	size_t off;      /* offsetof(struct config, field) */
 	const char *help;
 };
 
@@ -101,7 +105,6 @@ int config_load(struct config *c, int argc, char **argv);
 const struct config_option *config_find(const char *name);
 
 /* Split "host:port" or "[v6]:port"; 0 or ERR_CONFIG. host is a copy. */
-int config_split_hostport(const char *s, char *host, size_t hostlen,
-    int *port);
+int config_split_hostport(const char *s, char *host, size_t hostlen, int *port);
 
 #endif

@@ -87,8 +87,8 @@ ingest_last_error(const struct ingest *in)
 }
 
 int
-ingest_message(struct ingest *in, const uint8_t *msg, size_t len,
-    int64_t recv_us)
+ingest_message(
+    struct ingest *in, const uint8_t *msg, size_t len, int64_t recv_us)
 {
 	uint8_t value[INGEST_MAX_VALUE];
 	struct feed_msg fm;
@@ -100,7 +100,7 @@ ingest_message(struct ingest *in, const uint8_t *msg, size_t len,
 	if (len > INGEST_MAX_MSG) {
 		stats.feed_bad_frames_total++;
 		log_warn("feed: message of %zu bytes over the %zu limit: "
-			 "skipped",
+		         "skipped",
 		    len, INGEST_MAX_MSG);
 		return ERR_TOO_BIG;
 	}
@@ -155,11 +155,12 @@ ingest_message(struct ingest *in, const uint8_t *msg, size_t len,
 
 		kafka_batch_enc_end(&pp->enc);
 		if (pp->w.err != 0) {
-			log_err("feed: encoding a batch: %s", err_str(pp->w.err));
+			log_err(
+			    "feed: encoding a batch: %s", err_str(pp->w.err));
 			stats.feed_bad_trades_total += (uint64_t)pp->n;
 		} else if ((rc = seglog_append(in->topic, in->touched[k],
-				pp->w.buf, pp->w.len, recv_us / 1000,
-				&base)) != 0) {
+		                pp->w.buf, pp->w.len, recv_us / 1000, &base)) !=
+		           0) {
 			log_err("feed: append to %s/%d: %s",
 			    seglog_topic_name(in->topic), in->touched[k],
 			    err_str(rc));

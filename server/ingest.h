@@ -30,8 +30,8 @@ void ingest_free(struct ingest *in);
  * Returns the number of trades appended (>= 0), or a negative error for a
  * message that is not valid Finnhub JSON (counted, logged at debug).
  */
-int ingest_message(struct ingest *in, const uint8_t *msg, size_t len,
-    int64_t recv_us);
+int ingest_message(
+    struct ingest *in, const uint8_t *msg, size_t len, int64_t recv_us);
 
 /* The last Finnhub "error" message, for /healthz ("" if none). */
 const char *ingest_last_error(const struct ingest *in);

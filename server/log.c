@@ -19,8 +19,8 @@
 
 int log_level = LOG_LEVEL_INFO;
 
-static FILE *log_fp;	   /* NULL: stderr */
-static char *log_path;	   /* for log_reopen */
+static FILE *log_fp;   /* NULL: stderr */
+static char *log_path; /* for log_reopen */
 static int log_to_syslog;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -226,8 +226,8 @@ log_redact_url(const char *url, char *buf, size_t size)
 void
 log_assert_fail(const char *expr, const char *file, int line)
 {
-	log_msg(LOG_LEVEL_ERR, NULL, "assertion failed: %s (%s:%d)", expr,
-	    file, line);
+	log_msg(LOG_LEVEL_ERR, NULL, "assertion failed: %s (%s:%d)", expr, file,
+	    line);
 	abort();
 }
 

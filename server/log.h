@@ -14,7 +14,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+enum log_level {
+	LOG_LEVEL_ERR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
 
 extern int log_level;
 
@@ -37,38 +42,38 @@ void log_vmsg(int level, const char *ctx, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 #define log_enabled(lvl) ((lvl) <= log_level)
-#define log_err(...) log_msg(LOG_LEVEL_ERR, NULL, __VA_ARGS__)
-#define log_warn(...)                                                   \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_WARN))                        \
-			log_msg(LOG_LEVEL_WARN, NULL, __VA_ARGS__);     \
+#define log_err(...)     log_msg(LOG_LEVEL_ERR, NULL, __VA_ARGS__)
+#define log_warn(...)                                                          \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_WARN))                               \
+			log_msg(LOG_LEVEL_WARN, NULL, __VA_ARGS__);            \
 	} while (0)
-#define log_info(...)                                                   \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_INFO))                        \
-			log_msg(LOG_LEVEL_INFO, NULL, __VA_ARGS__);     \
+#define log_info(...)                                                          \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_INFO))                               \
+			log_msg(LOG_LEVEL_INFO, NULL, __VA_ARGS__);            \
 	} while (0)
-#define log_debug(...)                                                  \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_DEBUG))                       \
-			log_msg(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__);    \
+#define log_debug(...)                                                         \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_DEBUG))                              \
+			log_msg(LOG_LEVEL_DEBUG, NULL, __VA_ARGS__);           \
 	} while (0)
 /* With a context string (e.g. a connection's peer address). */
 #define log_cerr(ctx, ...) log_msg(LOG_LEVEL_ERR, (ctx), __VA_ARGS__)
-#define log_cwarn(ctx, ...)                                             \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_WARN))                        \
-			log_msg(LOG_LEVEL_WARN, (ctx), __VA_ARGS__);    \
+#define log_cwarn(ctx, ...)                                                    \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_WARN))                               \
+			log_msg(LOG_LEVEL_WARN, (ctx), __VA_ARGS__);           \
 	} while (0)
-#define log_cinfo(ctx, ...)                                             \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_INFO))                        \
-			log_msg(LOG_LEVEL_INFO, (ctx), __VA_ARGS__);    \
+#define log_cinfo(ctx, ...)                                                    \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_INFO))                               \
+			log_msg(LOG_LEVEL_INFO, (ctx), __VA_ARGS__);           \
 	} while (0)
-#define log_cdebug(ctx, ...)                                            \
-	do {                                                            \
-		if (log_enabled(LOG_LEVEL_DEBUG))                       \
-			log_msg(LOG_LEVEL_DEBUG, (ctx), __VA_ARGS__);   \
+#define log_cdebug(ctx, ...)                                                   \
+	do {                                                                   \
+		if (log_enabled(LOG_LEVEL_DEBUG))                              \
+			log_msg(LOG_LEVEL_DEBUG, (ctx), __VA_ARGS__);          \
 	} while (0)
 
 /* Log the OpenSSL error queue at level `level` (and clear it). */
@@ -86,18 +91,17 @@ void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 
 /* Invariants that stay on in every build. */
-#define ALWAYS(x)                                                       \
-	((x) ? 1 : (log_assert_fail(#x, __FILE__, __LINE__), 0))
-#define NEVER(x) (!ALWAYS(!(x)))
-#define ASSERT(x)                                                       \
-	do {                                                            \
-		if (!(x))                                               \
-			log_assert_fail(#x, __FILE__, __LINE__);        \
+#define ALWAYS(x) ((x) ? 1 : (log_assert_fail(#x, __FILE__, __LINE__), 0))
+#define NEVER(x)  (!ALWAYS(!(x)))
+#define ASSERT(x)                                                              \
+	do {                                                                   \
+		if (!(x))                                                      \
+			log_assert_fail(#x, __FILE__, __LINE__);               \
 	} while (0)
-#define CHECK_MAGIC(p, m)                                               \
-	do {                                                            \
-		ASSERT((p) != NULL);                                    \
-		ASSERT((p)->magic == (m));                              \
+#define CHECK_MAGIC(p, m)                                                      \
+	do {                                                                   \
+		ASSERT((p) != NULL);                                           \
+		ASSERT((p)->magic == (m));                                     \
 	} while (0)
 void log_assert_fail(const char *expr, const char *file, int line)
     __attribute__((noreturn));

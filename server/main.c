@@ -33,10 +33,10 @@ struct main_ctx {
 	unsigned magic;
 	struct event_base *base;
 	struct pipeline *pipeline;
-	struct config *cfg;	  /* in force */
+	struct config *cfg;         /* in force */
 	struct config *old_cfgs[8]; /* kept alive: stages may point into them */
 	int nold;
-	char **argv;		  /* the --key value overrides, for reloads */
+	char **argv; /* the --key value overrides, for reloads */
 	int argc;
 	int stopping;
 };
@@ -84,7 +84,7 @@ pidfile_open(const char *path)
 		buf[n > 0 ? n : 0] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
 		log_err("pidfile %s is locked: finnstreamd already running "
-			"(pid %s)",
+		        "(pid %s)",
 		    path, buf[0] ? buf : "?");
 		close(fd);
 		return -1;
@@ -198,7 +198,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		nc->config_file = xstrdup(m->cfg->config_file);
 	if (config_load(nc, m->argc, m->argv) != 0) {
 		log_err("SIGHUP: configuration has errors (see above); "
-			"keeping the old one");
+		        "keeping the old one");
 		config_fini(nc);
 		free(nc);
 		return;
@@ -238,7 +238,8 @@ main(int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+		} else if (strcmp(a, "-V") == 0 ||
+		           strcmp(a, "--version") == 0) {
 			printf("finnstreamd %s\n", PACKAGE_VERSION);
 			return 0;
 		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
@@ -268,8 +269,9 @@ main(int argc, char **argv)
 				continue;
 			kv[nkv++] = argv[++i];
 		} else {
-			fprintf(stderr, "finnstreamd: unexpected argument "
-					"\"%s\" (try --help)\n",
+			fprintf(stderr,
+			    "finnstreamd: unexpected argument "
+			    "\"%s\" (try --help)\n",
 			    a);
 			return 1;
 		}
@@ -286,8 +288,8 @@ main(int argc, char **argv)
 	}
 	log_level = cfg->log_level;
 	if (cfg->log_file != NULL && (rc = log_open(cfg->log_file)) != 0) {
-		fprintf(stderr, "log_file %s: %s\n", cfg->log_file,
-		    err_str(rc));
+		fprintf(
+		    stderr, "log_file %s: %s\n", cfg->log_file, err_str(rc));
 		return 1;
 	}
 	rc = 1;
@@ -316,7 +318,8 @@ main(int argc, char **argv)
 	ev_hup = evsignal_new(m.base, SIGHUP, on_hup, &m);
 	if (ev_term == NULL || ev_int == NULL || ev_hup == NULL ||
 	    evsignal_add(ev_term, NULL) != 0 ||
-	    evsignal_add(ev_int, NULL) != 0 || evsignal_add(ev_hup, NULL) != 0) {
+	    evsignal_add(ev_int, NULL) != 0 ||
+	    evsignal_add(ev_hup, NULL) != 0) {
 		log_err("cannot install signal handlers");
 		goto out;
 	}

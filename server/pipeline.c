@@ -41,7 +41,7 @@
 #include "server/xmalloc.h"
 #include "storage/seglog.h"
 
-#define PIPELINE_MAGIC 0x70697065
+#define PIPELINE_MAGIC  0x70697065
 #define HOUSEKEEPING_MS 1000
 
 struct pipeline {
@@ -111,8 +111,8 @@ make_dir(const char *path)
 }
 
 int
-pipeline_start(struct event_base *base, const struct config *cfg,
-    struct pipeline **out)
+pipeline_start(
+    struct event_base *base, const struct config *cfg, struct pipeline **out)
 {
 	struct timeval hk = {HOUSEKEEPING_MS / 1000, 0};
 	struct seglog_limits lim;
@@ -152,10 +152,11 @@ pipeline_start(struct event_base *base, const struct config *cfg,
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
 
-	if ((p->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-		     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+	if ((p->dns = evdns_base_new(
+	         base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	                   EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 		log_warn("no DNS resolver configured; feed hosts must be "
-			 "addresses");
+		         "addresses");
 	p->ingest = ingest_new(cfg, p->trades);
 	if ((rc = upstream_new(base, p->dns, cfg, p->ingest, &p->upstream)) !=
 	    0)
@@ -188,7 +189,7 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 	    strcmp(oc->topic, nc->topic) != 0 ||
 	    oc->partitions != nc->partitions)
 		log_warn("SIGHUP: feed, listeners, data_dir, topic and "
-			 "partitions change only on restart");
+		         "partitions change only on restart");
 	log_level = nc->log_level;
 	upstream_reload(p->upstream, nc);
 }

@@ -15,8 +15,8 @@ struct pipeline;
  * them: listeners bound, the feed connecting.  Returns 0 and *out, or a
  * negative error after logging what failed; nothing is left running then.
  */
-int pipeline_start(struct event_base *base, const struct config *cfg,
-    struct pipeline **out);
+int pipeline_start(
+    struct event_base *base, const struct config *cfg, struct pipeline **out);
 
 /*
  * SIGHUP: take the symbol list of newcfg (subscribing and unsubscribing

@@ -16,13 +16,13 @@ struct stats {
 	uint64_t feed_frames_total;
 	uint64_t feed_trades_total;
 	uint64_t feed_pings_total;
-	uint64_t feed_errors_total;	   /* Finnhub "error" messages */
-	uint64_t feed_bad_frames_total;	   /* malformed JSON / not Finnhub */
-	uint64_t feed_bad_trades_total;	   /* trades skipped as invalid */
+	uint64_t feed_errors_total;     /* Finnhub "error" messages */
+	uint64_t feed_bad_frames_total; /* malformed JSON / not Finnhub */
+	uint64_t feed_bad_trades_total; /* trades skipped as invalid */
 	uint64_t feed_connects_total;
 	uint64_t feed_reconnects_total;
 	uint64_t feed_stalls_total;
-	uint64_t feed_ws_errors_total;	   /* bad websocket frames, TLS... */
+	uint64_t feed_ws_errors_total; /* bad websocket frames, TLS... */
 	uint64_t feed_bytes_total;
 	/* (2) log and Kafka listener */
 	uint64_t log_appends_total;

@@ -36,7 +36,7 @@
 #define SIM_TICK_MS    10
 #define SIM_PING_MS    60000
 /* Replay reads the capture in chunks; a record is at most this big. */
-#define REPLAY_CHUNK   (INGEST_MAX_MSG + 64)
+#define REPLAY_CHUNK (INGEST_MAX_MSG + 64)
 
 enum upstream_kind { UP_FINNHUB, UP_SIM, UP_REPLAY };
 
@@ -67,7 +67,7 @@ struct upstream {
 	uint8_t *rbuf;
 	size_t rlen;
 	int replay_eof;
-	int64_t replay_t0_us;	  /* first record's receive time */
+	int64_t replay_t0_us;    /* first record's receive time */
 	int64_t replay_start_us; /* wall clock when it was delivered */
 
 	/* capture */
@@ -90,8 +90,8 @@ deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
 	if (u->cap_fp != NULL) {
 		wbuf_reset(&u->cap);
 		capture_encode_frame(&u->cap, (uint64_t)t_us, 1, msg, len);
-		if (u->cap.err == 0 &&
-		    fwrite(u->cap.buf, 1, u->cap.len, u->cap_fp) != u->cap.len) {
+		if (u->cap.err == 0 && fwrite(u->cap.buf, 1, u->cap.len,
+		                           u->cap_fp) != u->cap.len) {
 			log_err("capture: write failed: %s; capture stopped",
 			    strerror(errno));
 			fclose(u->cap_fp);
@@ -184,13 +184,12 @@ ws_on_open(void *arg)
 		subscribe(u, "subscribe", u->cfg->symbols[i]);
 	free_symbols(u->subscribed);
 	u->subscribed = copy_symbols(u->cfg);
-	log_info("feed: connected, subscribed to %d symbols",
-	    u->cfg->nsymbols);
+	log_info("feed: connected, subscribed to %d symbols", u->cfg->nsymbols);
 }
 
 static void
-ws_on_message(void *arg, const uint8_t *msg, size_t len, int opcode,
-    int64_t recv_us)
+ws_on_message(
+    void *arg, const uint8_t *msg, size_t len, int opcode, int64_t recv_us)
 {
 	struct upstream *u = arg;
 
@@ -211,8 +210,8 @@ ws_on_close(void *arg, const char *why)
 static int
 finnhub_new(struct upstream *u, struct evdns_base *dns)
 {
-	static const struct ws_client_cb cb = {ws_on_open, ws_on_message,
-	    ws_on_close};
+	static const struct ws_client_cb cb = {
+	    ws_on_open, ws_on_message, ws_on_close};
 	struct ws_client_opts o;
 	struct wbuf url;
 	int rc;
@@ -265,9 +264,10 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 		u->sim_last_ms = now_ms;
 	/* A late timer still owes the trades of the whole gap, capped at a
 	 * second so a suspended process does not flood on wake-up. */
-	u->sim_owed += (double)u->cfg->sim_rate *
-	    (double)(now_ms - u->sim_last_ms > 1000 ? 1000 :
-							now_ms - u->sim_last_ms) /
+	u->sim_owed +=
+	    (double)u->cfg->sim_rate *
+	    (double)(now_ms - u->sim_last_ms > 1000 ? 1000
+	                                            : now_ms - u->sim_last_ms) /
 	    1000.0;
 	u->sim_last_ms = now_ms;
 	/* Finnhub packs a few trades per frame; at high rates, more. */
@@ -337,7 +337,7 @@ replay_run(struct upstream *u)
 		if (rc == 0) {
 			if (u->rlen != 0)
 				log_warn("replay: torn record at the end of "
-					 "the capture (%zu bytes): ignored",
+				         "the capture (%zu bytes): ignored",
 				    u->rlen);
 			log_info("replay: finished");
 			u->state = "replay done";
@@ -355,8 +355,8 @@ replay_run(struct upstream *u)
 			u->replay_start_us = now;
 		}
 		due = u->replay_start_us +
-		    (int64_t)((double)((int64_t)f.t_us - u->replay_t0_us) /
-			u->replay_speed);
+		      (int64_t)((double)((int64_t)f.t_us - u->replay_t0_us) /
+		                u->replay_speed);
 		if (due > now) {
 			tv.tv_sec = (due - now) / 1000000;
 			tv.tv_usec = (due - now) % 1000000;

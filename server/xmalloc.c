@@ -8,11 +8,10 @@
 
 #include "server/xmalloc.h"
 
-static void __attribute__((noreturn))
-xmalloc_fail(const char *what, size_t n)
+static void __attribute__((noreturn)) xmalloc_fail(const char *what, size_t n)
 {
-	fprintf(stderr, "fatal: %s of %zu bytes failed: out of memory\n",
-	    what, n);
+	fprintf(
+	    stderr, "fatal: %s of %zu bytes failed: out of memory\n", what, n);
 	abort();
 }
 

@@ -85,8 +85,8 @@ replay_path(const char *path)
 	}
 	for (i = 0; i < n; i++) {
 		if (names[i]->d_name[0] != '.') {
-			snprintf(sub, sizeof(sub), "%s/%s", path,
-			    names[i]->d_name);
+			snprintf(
+			    sub, sizeof(sub), "%s/%s", path, names[i]->d_name);
 			if (replay_path(sub) != 0)
 				rc = -1;
 		}
@@ -114,7 +114,8 @@ main(int argc, char **argv)
 			base += 7;
 		if ((top = getenv("top_srcdir")) == NULL)
 			top = ".";
-		snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", top, base);
+		snprintf(
+		    dir, sizeof(dir), "%s/tests/fuzz/corpus/%s", top, base);
 		if (replay_path(dir) != 0)
 			rc = 1;
 	}

@@ -60,25 +60,26 @@ diag(const char *fmt, ...)
 	printf("\n");
 }
 
-#define is_int(got, want, ...)                                          \
-	do {                                                            \
-		long long g_ = (long long)(got), w_ = (long long)(want);\
-		if (!ok(g_ == w_, __VA_ARGS__))                         \
-			diag("  got %lld, want %lld", g_, w_);          \
+#define is_int(got, want, ...)                                                 \
+	do {                                                                   \
+		long long g_ = (long long)(got), w_ = (long long)(want);       \
+		if (!ok(g_ == w_, __VA_ARGS__))                                \
+			diag("  got %lld, want %lld", g_, w_);                 \
 	} while (0)
 
-#define is_str(got, want, ...)                                          \
-	do {                                                            \
-		const char *g_ = (got), *w_ = (want);                   \
-		if (!ok(g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0,\
-			__VA_ARGS__))                                   \
-			diag("  got \"%s\", want \"%s\"",               \
-			    g_ ? g_ : "(null)", w_ ? w_ : "(null)");    \
+#define is_str(got, want, ...)                                                 \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		if (!ok(g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0,       \
+		        __VA_ARGS__))                                          \
+			diag("  got \"%s\", want \"%s\"", g_ ? g_ : "(null)",  \
+			    w_ ? w_ : "(null)");                               \
 	} while (0)
 
-#define is_mem(got, glen, want, wlen, ...)                              \
-	ok((size_t)(glen) == (size_t)(wlen) &&                          \
-		memcmp((got), (want), (size_t)(wlen)) == 0, __VA_ARGS__)
+#define is_mem(got, glen, want, wlen, ...)                                     \
+	ok((size_t)(glen) == (size_t)(wlen) &&                                 \
+	        memcmp((got), (want), (size_t)(wlen)) == 0,                    \
+	    __VA_ARGS__)
 
 static inline int
 done_testing(void)
@@ -87,8 +88,8 @@ done_testing(void)
 		printf("1..%d\n", tap_n);
 	else if (tap_planned != tap_n)
 		printf("# planned %d tests but ran %d\n", tap_planned, tap_n);
-	return tap_failed == 0 && (tap_planned < 0 || tap_planned == tap_n) ?
-	    0 : 1;
+	return tap_failed == 0 && (tap_planned < 0 || tap_planned == tap_n) ? 0
+	                                                                    : 1;
 }
 
 #endif

@@ -14,8 +14,8 @@ main(void)
 	plan_lazy();
 	is_str(log_redact_url("wss://ws.finnhub.io?token=SECRET", b, sizeof(b)),
 	    "wss://ws.finnhub.io?token=***", "token masked");
-	is_str(log_redact_url("wss://x/?xtoken=a&token=SECRET&y=1", b,
-		   sizeof(b)),
+	is_str(
+	    log_redact_url("wss://x/?xtoken=a&token=SECRET&y=1", b, sizeof(b)),
 	    "wss://x/?xtoken=a&token=***&y=1",
 	    "a parameter ending in token= is left alone, the real one masked");
 	is_str(log_redact_url("ws://x/p?a=1&token=S&token=T#f", b, sizeof(b)),

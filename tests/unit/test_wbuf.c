@@ -11,8 +11,8 @@
 static void
 test_ints(void)
 {
-	static const uint8_t want[] = {0x01, 0x02, 0x03, 0xff, 0xff, 0xff,
-	    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 1};
+	static const uint8_t want[] = {0x01, 0x02, 0x03, 0xff, 0xff, 0xff, 0xfe,
+	    0x80, 0, 0, 0, 0, 0, 0, 1};
 	struct wbuf w;
 	struct rbuf r;
 
@@ -50,7 +50,7 @@ test_varints(void)
 		    (long long)vals[i]);
 		rbuf_init(&r, w.buf, w.len);
 		ok(rbuf_varlong(&r) == vals[i] && r.err == 0 &&
-			rbuf_left(&r) == 0,
+		        rbuf_left(&r) == 0,
 		    "varlong round trip %lld", (long long)vals[i]);
 	}
 	/* Golden: zigzag(-1) = 1, zigzag(150) = 300 = ac 02. */
@@ -89,7 +89,10 @@ test_limits(void)
 	wbuf_u32(&w, 0);
 	wbuf_printf(&w, "%d-%s", 42, "x");
 	wbuf_patch_u32(&w, 0, (uint32_t)(w.len - 4));
-	is_mem(w.buf, w.len, "\0\0\0\x04" "42-x", 8, "printf and patch");
+	is_mem(w.buf, w.len,
+	    "\0\0\0\x04"
+	    "42-x",
+	    8, "printf and patch");
 	wbuf_fini(&w);
 	is_str(err_str(ERR_CRC), "checksum mismatch", "err_str of ERR_*");
 	is_str(err_str(-2), "No such file or directory", "err_str of -errno");
