@@ -237,15 +237,17 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (strcmp(a, "-V") == 0 ||
 		           strcmp(a, "--version") == 0) {
 			printf("finnstreamd %s\n", PACKAGE_VERSION);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "%s: missing FILE\n", a);
-				return 1;
+				goto out;
 			}
 			free(cfg->config_file);
 			cfg->config_file = xstrdup(argv[++i]);
@@ -273,29 +275,30 @@ main(int argc, char **argv)
 			    "finnstreamd: unexpected argument "
 			    "\"%s\" (try --help)\n",
 			    a);
-			return 1;
+			goto out;
 		}
 	}
 	m.argv = kv;
 	m.argc = nkv;
 	if (config_load(cfg, nkv, kv) != 0) {
 		fprintf(stderr, "finnstreamd: configuration has errors\n");
-		return 1;
+		goto out;
 	}
 	if (cfg->check_config) {
 		printf("configuration OK\n");
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	log_level = cfg->log_level;
 	if (cfg->log_file != NULL && (rc = log_open(cfg->log_file)) != 0) {
 		fprintf(
 		    stderr, "log_file %s: %s\n", cfg->log_file, err_str(rc));
-		return 1;
+		goto out;
 	}
 	rc = 1;
 	if (cfg->pidfile != NULL) {
 		if ((pidfd = pidfile_open(cfg->pidfile)) < 0)
-			return 1;
+			goto out;
 		pidpath = xstrdup(cfg->pidfile);
 	}
 	if (cfg->daemonize) {

@@ -10,13 +10,14 @@
  * deliver() writes the capture (if any) and calls ingest_message(), so a
  * capture of any source replays through the same parser.
  */
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -101,28 +102,74 @@ deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
 	(void)ingest_message(u->ingest, msg, len, t_us);
 }
 
+/*
+ * Open the capture for appending.  An existing file must be a capture; a
+ * torn record at its end (the daemon died mid-write) is cut off first, so
+ * what is appended now stays readable.
+ */
 static int
 capture_open(struct upstream *u, const char *path)
 {
+	struct capture_frame f;
+	uint8_t *buf = NULL;
+	size_t len = 0, off;
 	struct stat st;
 	FILE *fp;
+	int rc;
 
-	if ((fp = fopen(path, "ab")) == NULL) {
+	wbuf_init(&u->cap, 0);
+	if ((fp = fopen(path, "a+b")) == NULL) {
 		log_err("capture %s: %s", path, strerror(errno));
 		return -errno;
 	}
-	wbuf_init(&u->cap, 0);
-	if (fstat(fileno(fp), &st) == 0 && st.st_size == 0) {
+	if (fstat(fileno(fp), &st) != 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (st.st_size == 0) {
 		capture_encode_header(&u->cap);
 		if (fwrite(u->cap.buf, 1, u->cap.len, fp) != u->cap.len) {
-			log_err("capture %s: %s", path, strerror(errno));
-			fclose(fp);
-			return -EIO;
+			rc = -EIO;
+			goto fail;
+		}
+		u->cap_fp = fp;
+		log_info("capturing raw feed frames to %s", path);
+		return 0;
+	}
+	/* A capture worth appending to fits in memory for this one scan. */
+	len = (size_t)st.st_size;
+	if ((buf = malloc(len)) == NULL || fseek(fp, 0, SEEK_SET) != 0 ||
+	    fread(buf, 1, len, fp) != len) {
+		rc = buf == NULL ? ERR_NOMEM : -EIO;
+		goto fail;
+	}
+	if ((rc = capture_decode_header(buf, len)) <= 0) {
+		log_err("capture %s exists and is not a capture file", path);
+		rc = ERR_MALFORMED;
+		goto fail;
+	}
+	for (off = (size_t)rc; off < len; off += (size_t)rc)
+		if ((rc = capture_decode_frame(
+		         buf + off, len - off, INGEST_MAX_MSG, &f)) <= 0)
+			break;
+	if (off < len) {
+		log_warn("capture %s: cutting a damaged tail of %zu bytes",
+		    path, len - off);
+		if (ftruncate(fileno(fp), (off_t)off) != 0) {
+			rc = -errno;
+			goto fail;
 		}
 	}
+	free(buf);
+	fseek(fp, 0, SEEK_END);
 	u->cap_fp = fp;
-	log_info("capturing raw feed frames to %s", path);
+	log_info("capturing raw feed frames to %s (appending)", path);
 	return 0;
+fail:
+	log_err("capture %s: %s", path, err_str(rc));
+	free(buf);
+	fclose(fp);
+	return rc;
 }
 
 /* ---- finnhub ---------------------------------------------------------- */

@@ -2,7 +2,8 @@
  * replay_main.c: runs a fuzz target over its seed corpus without libFuzzer,
  * so make check exercises every fuzz target in every build.
  *
- * The program replay_<codec> reads $top_srcdir/tests/fuzz/corpus/<codec>/*
+ * The program replay_<codec> reads every file in
+ * $top_srcdir/tests/fuzz/corpus/<codec>/
  * (or the files/directories named on the command line) and prints TAP:
  * one line per input.  A crash or sanitizer report fails the test.
  */

@@ -22,26 +22,27 @@ like($out, qr/topic "trades" with 4 partitions:/,
 my @led = $out =~ /partition (\d+), leader 1, replicas: 1, isrs: 1/g;
 is_deeply([sort @led], [0 .. 3], 'each partition: leader 1, replicas [1], ISR [1]');
 
-# The feed's trades, from the beginning, every offset exactly once.
-sleep 0.5;
-($st, $out, $err) = $d->kcat(['-C', '-t', 'trades', '-o', 'beginning',
-    '-e', '-q', '-f', '%p %o %k\n']);
-is($st, 0, 'kcat -C -o beginning -e exits 0') or diag($err);
-my (%offs, %end);
-for (split /\n/, $out) {
-	my ($p, $o) = split;
-	push @{$offs{$p}}, $o;
-}
-cmp_ok(scalar(map { @$_ } values %offs), '>', 100,
-    'the feed\'s trades are there');
+# kcat -Q: ListOffsets v1 for the latest offset of each partition.
+sleep 1;
+($st, $out, $err) = $d->kcat(['-Q', map { ('-t', "trades:$_:-1") } 0 .. 3]);
+is($st, 0, 'kcat -Q exits 0') or diag($err);
+my %end = $out =~ /trades \[(\d+)\] offset (\d+)/g;
+is(scalar(keys %end), 4, 'an end offset for each partition');
+my $total = 0;
+$total += $_ for values %end;
+cmp_ok($total, '>', 200, "the feed's trades are there ($total)");
+
+# From the beginning, every offset exactly once.  (A live topic never sits
+# at its end on every partition at once, so kcat -e would not stop: read
+# up to the end offset just queried, per partition.)
 my $gaps = 0;
-for my $p (keys %offs) {
-	my @o = @{$offs{$p}};
-	$gaps++ if $o[0] != 0;
-	for my $i (1 .. $#o) {
-		$gaps++ if $o[$i] != $o[$i - 1] + 1;
-	}
-	$end{$p} = $o[-1] + 1;
+for my $p (grep { $end{$_} > 0 } 0 .. 3) {
+	my $n = $end{$p} < 200 ? $end{$p} : 200;
+	($st, $out, $err) = $d->kcat(['-C', '-t', 'trades', '-p', $p, '-o',
+	    'beginning', '-c', $n, '-q', '-f', '%o\n']);
+	next if $st == 0 && $out eq join('', map { "$_\n" } 0 .. $n - 1);
+	$gaps++;
+	diag("partition $p: status $st, " . substr($out, 0, 60) . " $err");
 }
 is($gaps, 0, 'each partition from offset 0, no gap, no duplicate');
 
