@@ -45,7 +45,7 @@ main(int argc, char **argv)
 	wbuf_init(&all, 0);
 	if (per_msg < 1 || nmsg < 1) {
 		fprintf(stderr, "usage: bench_feed_parse [TRADES_PER_MESSAGE "
-				"[MESSAGES]]\n");
+		                "[MESSAGES]]\n");
 		return 2;
 	}
 	for (nsym = 0; sim_default_symbols[nsym] != NULL; nsym++)

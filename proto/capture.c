@@ -17,7 +17,7 @@ static uint32_t
 get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 void
@@ -33,8 +33,8 @@ capture_encode_header(struct wbuf *w)
 }
 
 void
-capture_encode_frame(struct wbuf *w, uint64_t t_us, int opcode,
-    const uint8_t *p, size_t n)
+capture_encode_frame(
+    struct wbuf *w, uint64_t t_us, int opcode, const uint8_t *p, size_t n)
 {
 	size_t start = wbuf_mark(w);
 
@@ -79,8 +79,8 @@ capture_decode_header(const uint8_t *p, size_t n)
 }
 
 int
-capture_decode_frame(const uint8_t *p, size_t n, size_t max_payload,
-    struct capture_frame *out)
+capture_decode_frame(
+    const uint8_t *p, size_t n, size_t max_payload, struct capture_frame *out)
 {
 	struct rbuf r;
 	uint64_t t_us;

@@ -39,16 +39,16 @@
 
 #include "proto/wbuf.h"
 
-#define CAPTURE_MAGIC		"FNHCAP01"
-#define CAPTURE_VERSION		1
-#define CAPTURE_HEADER_LEN	16
+#define CAPTURE_MAGIC           "FNHCAP01"
+#define CAPTURE_VERSION         1
+#define CAPTURE_HEADER_LEN      16
 #define CAPTURE_RECORD_OVERHEAD 17
-#define CAPTURE_OP_TEXT		1
-#define CAPTURE_OP_BINARY	2
+#define CAPTURE_OP_TEXT         1
+#define CAPTURE_OP_BINARY       2
 
 struct capture_frame {
-	uint64_t t_us;		/* receive time, µs since the epoch */
-	int opcode;		/* CAPTURE_OP_TEXT or CAPTURE_OP_BINARY */
+	uint64_t t_us;          /* receive time, µs since the epoch */
+	int opcode;             /* CAPTURE_OP_TEXT or CAPTURE_OP_BINARY */
 	const uint8_t *payload; /* points into the bytes decoded */
 	size_t len;
 };
@@ -62,8 +62,8 @@ void capture_encode_header(struct wbuf *w);
  * Errors latch in w->err: ERR_RANGE for another opcode, ERR_TOO_BIG for
  * n > UINT32_MAX, or the wbuf's own.
  */
-void capture_encode_frame(struct wbuf *w, uint64_t t_us, int opcode,
-    const uint8_t *p, size_t n);
+void capture_encode_frame(
+    struct wbuf *w, uint64_t t_us, int opcode, const uint8_t *p, size_t n);
 
 /*
  * Check the file header at the start of the n bytes at p.  Returns
@@ -82,7 +82,7 @@ int capture_decode_header(const uint8_t *p, size_t n);
  * bytes are there, before waiting for the payload) exceeds max_payload,
  * ERR_MALFORMED for an unknown opcode, ERR_CRC when the checksum differs.
  */
-int capture_decode_frame(const uint8_t *p, size_t n, size_t max_payload,
-    struct capture_frame *out);
+int capture_decode_frame(
+    const uint8_t *p, size_t n, size_t max_payload, struct capture_frame *out);
 
 #endif

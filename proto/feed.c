@@ -36,11 +36,11 @@
 #if defined(__GNUC__)
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define INLINE	    static inline __attribute__((always_inline))
+#define INLINE      static inline __attribute__((always_inline))
 #else
 #define LIKELY(x)   (x)
 #define UNLIKELY(x) (x)
-#define INLINE	    static inline
+#define INLINE      static inline
 #endif
 
 /* x87-style excess precision would round twice on the fast path. */
@@ -51,7 +51,7 @@
 #endif
 
 /* Eight digits at a time where the byte order makes it simple. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                      \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define FEED_SWAR 1
 #else
@@ -61,7 +61,7 @@
 struct scan {
 	const uint8_t *end;
 	const uint8_t *err; /* where the first error was seen */
-	int code;	    /* its ERR_* */
+	int code;           /* its ERR_* */
 	char *scratch;
 	size_t used;
 	size_t cap;
@@ -78,7 +78,7 @@ struct str {
 struct num {
 	uint64_t m;  /* its first 19 significant digits */
 	int e10;     /* value = m * 10^e10, exactly unless inexact */
-	int nd;	     /* significant digits in m */
+	int nd;      /* significant digits in m */
 	int neg;     /* a leading '-' */
 	int isint;   /* no fraction and no exponent */
 	int inexact; /* non-zero digits beyond the 19th were dropped */
@@ -107,9 +107,9 @@ static const uint8_t str_special[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xf0 */
 };
 
-static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
-    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-    1e19, 1e20, 1e21, 1e22};
+static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22};
 
 static const uint8_t *
 fail(struct scan *sc, const uint8_t *at, int code)
@@ -136,10 +136,10 @@ skip_ws(const uint8_t *p, const uint8_t *end)
 }
 
 /* The common case has no whitespace at all: one compare, no call. */
-#define WS(p, end)                                                      \
-	do {                                                            \
-		if ((p) < (end) && *(p) <= ' ')                         \
-			(p) = skip_ws((p), (end));                      \
+#define WS(p, end)                                                             \
+	do {                                                                   \
+		if ((p) < (end) && *(p) <= ' ')                                \
+			(p) = skip_ws((p), (end));                             \
 	} while (0)
 
 /* p < end and *p == c. */
@@ -194,12 +194,6 @@ utf8_len(const uint8_t *p, const uint8_t *end)
 			return 0;
 	return n;
 }
-
-/*
- * At a string's opening quote: check it (escapes, raw controls, UTF-8)
- * and move past its closing quote.  *body / *n: the bytes between the
- * quotes; *esc: they hold a backslash.
- */
 
 static size_t
 put_utf8(char *o, unsigned cp)
@@ -267,7 +261,7 @@ unescape(const uint8_t *s, size_t n, char *dst, int *lone)
 			    s[0] == '\\' && s[1] == 'u' &&
 			    (lo = hex4(s + 2)) >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
+				     (lo - 0xdc00);
 				s += 6;
 			} else if (cp >= 0xd800 && cp <= 0xdfff) {
 				cp = 0xfffd;
@@ -370,10 +364,11 @@ scan_string(struct scan *sc, const uint8_t *p, struct str *s)
 static inline unsigned
 digit_run8(uint64_t x)
 {
-	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull, three = 0x3030303030303030ull;
+	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull,
+	               three = 0x3030303030303030ull;
 	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
-	uint64_t v = ((x & hi) ^ three) |
-	    (((x + 0x0606060606060606ull) & hi) ^ three);
+	uint64_t v =
+	    ((x & hi) ^ three) | (((x + 0x0606060606060606ull) & hi) ^ three);
 	/* High bit of each byte that is not zero, without carries. */
 	uint64_t nz = (((v & lo7) + lo7) | v) & ~lo7;
 
@@ -390,8 +385,8 @@ eight_digits(uint64_t x)
 }
 #endif
 
-static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000,
-    1000000, 10000000, 100000000};
+static const uint64_t pow10_u64[9] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /* Fold the n (<= 19) digits at p into *m; end bounds the reads. */
 static inline void
@@ -568,8 +563,8 @@ num_double(struct scan *sc, const struct num *n, const uint8_t *tok,
 		if (FEED_FAST_DOUBLE && n->m <= ((uint64_t)1 << 53) &&
 		    n->e10 >= -22 && n->e10 <= 22) {
 			d = (double)n->m;
-			d = n->e10 < 0 ? d / pow10_exact[-n->e10] :
-					 d * pow10_exact[n->e10];
+			d = n->e10 < 0 ? d / pow10_exact[-n->e10]
+			               : d * pow10_exact[n->e10];
 			*out = n->neg ? -d : d;
 			return 0;
 		}
@@ -665,7 +660,7 @@ skip_value(struct scan *sc, const uint8_t *p, int depth)
 				return fail(sc, p, ERR_MALFORMED);
 			isarr = c == '[';
 			arr = (arr & ~((uint64_t)1 << d)) |
-			    ((uint64_t)isarr << d);
+			      ((uint64_t)isarr << d);
 			d++;
 			p++;
 			WS(p, end);
@@ -761,7 +756,7 @@ trade_key(struct scan *sc, const uint8_t *p, int *k)
 
 	/* "s": and friends, written the way Finnhub writes them. */
 	if (LIKELY(end - p >= 4 && p[0] == '"' && p[2] == '"' && p[3] == ':' &&
-		p[1] > ' ' && p[1] != '\\' && p[1] < 0x80 && p[1] != '"')) {
+	           p[1] > ' ' && p[1] != '\\' && p[1] < 0x80 && p[1] != '"')) {
 		*k = p[1];
 		p += 4;
 		WS(p, end);
@@ -775,7 +770,7 @@ trade_key(struct scan *sc, const uint8_t *p, int *k)
 	if (s.n == 1 && !s.esc)
 		*k = s.p[0];
 	else if (s.esc && s.n <= sizeof(tmp) &&
-	    unescape(s.p, s.n, tmp, &lone) == 1)
+	         unescape(s.p, s.n, tmp, &lone) == 1)
 		*k = (uint8_t)tmp[0];
 	return colon(sc, p);
 }
@@ -978,10 +973,10 @@ decode_trade(struct scan *sc, const uint8_t *p, struct feed_trade *t)
 	} while (more);
 done:
 	if (UNLIKELY((seen & 15) != 15)) {
-		set_bad(t, !(seen & 1) ? FEED_BAD_NO_S :
-			   !(seen & 2) ? FEED_BAD_NO_P :
-			   !(seen & 4) ? FEED_BAD_NO_V :
-					 FEED_BAD_NO_T);
+		set_bad(t, !(seen & 1)   ? FEED_BAD_NO_S
+		           : !(seen & 2) ? FEED_BAD_NO_P
+		           : !(seen & 4) ? FEED_BAD_NO_V
+		                         : FEED_BAD_NO_T);
 	}
 	t->valid = t->bad == FEED_BAD_NONE;
 	return p;
@@ -1066,8 +1061,7 @@ top_key(struct scan *sc, const uint8_t *p, int *k)
 
 /* The "type" value: its message type, and msg->kind when a string. */
 static const uint8_t *
-decode_type(struct scan *sc, const uint8_t *p, struct feed_msg *msg,
-    int *type)
+decode_type(struct scan *sc, const uint8_t *p, struct feed_msg *msg, int *type)
 {
 	const uint8_t *u;
 	struct str s;
@@ -1174,8 +1168,8 @@ feed_decode(const uint8_t *buf, size_t len, struct feed_msg *msg,
 			if (type >= 0 && type != FEED_MSG_TRADE)
 				p = skip_value(&sc, p, 1);
 			else
-				p = decode_data(&sc, p, trades, maxtrades, &n,
-				    &data_bad);
+				p = decode_data(
+				    &sc, p, trades, maxtrades, &n, &data_bad);
 			break;
 		case KEY_TYPE:
 			if (seen_type) {
@@ -1322,7 +1316,7 @@ feed_trade_value(const struct feed_trade *t, uint8_t *dst, size_t dstlen)
 	tlen = put_u64(tbuf, (uint64_t)t->t);
 	/* {"s":"  ","p":  ,"v":  ,"t":  ,"c":  } */
 	need = 6 + slen + 6 + t->p_tok.len + 5 + t->v_tok.len + 5 + tlen + 5 +
-	    clen + 1;
+	       clen + 1;
 	if (need > dstlen)
 		return 0;
 	memcpy(o, "{\"s\":\"", 6);

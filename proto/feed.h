@@ -4,7 +4,7 @@
  * Kafka record value of a trade, the subscribe request).
  *
  * Finnhub sends one JSON object per websocket text message, its "type"
- * usually last (notes: "Finnhub websocket protocol"):
+ * usually last:
  *
  *	{"data":[{"c":["1","24","12"],"p":129.58,"s":"AAPL",
  *	          "t":1672348887666,"v":1}, ...],"type":"trade"}
@@ -65,41 +65,41 @@ enum feed_msg_type {
 /* Why a trade is not valid; the first problem met in the object wins. */
 enum feed_bad {
 	FEED_BAD_NONE = 0,
-	FEED_BAD_NO_S,	 /* "s" absent */
-	FEED_BAD_NO_P,	 /* "p" absent */
-	FEED_BAD_NO_V,	 /* "v" absent */
-	FEED_BAD_NO_T,	 /* "t" absent */
-	FEED_BAD_S,	 /* not a string of 1..64 bytes without controls */
-	FEED_BAD_P,	 /* not a finite number > 0 */
-	FEED_BAD_V,	 /* not a finite number >= 0 */
-	FEED_BAD_T,	 /* not an integer in 1 .. 2^53-1 */
-	FEED_BAD_C,	 /* neither null nor an array of strings */
-	FEED_BAD_DUP,	 /* a key given twice */
+	FEED_BAD_NO_S, /* "s" absent */
+	FEED_BAD_NO_P, /* "p" absent */
+	FEED_BAD_NO_V, /* "v" absent */
+	FEED_BAD_NO_T, /* "t" absent */
+	FEED_BAD_S,    /* not a string of 1..64 bytes without controls */
+	FEED_BAD_P,    /* not a finite number > 0 */
+	FEED_BAD_V,    /* not a finite number >= 0 */
+	FEED_BAD_T,    /* not an integer in 1 .. 2^53-1 */
+	FEED_BAD_C,    /* neither null nor an array of strings */
+	FEED_BAD_DUP,  /* a key given twice */
 	FEED_BAD_LAST
 };
 
 struct feed_trade {
-	struct feed_slice s;	 /* symbol, unescaped (in buf or scratch) */
+	struct feed_slice s;     /* symbol, unescaped (in buf or scratch) */
 	struct feed_slice p_tok; /* the price token, verbatim in buf */
 	struct feed_slice v_tok; /* the volume token, verbatim in buf */
 	struct feed_slice t_tok; /* the time token, verbatim in buf */
-	struct feed_slice c;	 /* the conditions array's JSON text,
+	struct feed_slice c;     /* the conditions array's JSON text,
 				    verbatim in buf; p NULL for null/absent */
-	double p;		 /* price */
-	double v;		 /* volume (0 for price-only updates) */
-	int64_t t;		 /* UNIX milliseconds */
-	int valid;		 /* 1: every field above is set and checked */
-	int bad;		 /* enum feed_bad; FEED_BAD_NONE when valid */
+	double p;                /* price */
+	double v;                /* volume (0 for price-only updates) */
+	int64_t t;               /* UNIX milliseconds */
+	int valid;               /* 1: every field above is set and checked */
+	int bad;                 /* enum feed_bad; FEED_BAD_NONE when valid */
 };
 
 struct feed_msg {
-	int type;		/* enum feed_msg_type */
+	int type;               /* enum feed_msg_type */
 	struct feed_slice kind; /* the "type" string as sent (escapes and
 				   all), empty when absent or not a string */
-	struct feed_slice err;	/* FEED_MSG_ERROR: the "msg" text,
+	struct feed_slice err;  /* FEED_MSG_ERROR: the "msg" text,
 				   unescaped; empty when absent */
-	size_t ntrades;		/* FEED_MSG_TRADE: trades[0 .. ntrades) */
-	size_t nvalid;		/* of which valid */
+	size_t ntrades;         /* FEED_MSG_TRADE: trades[0 .. ntrades) */
+	size_t nvalid;          /* of which valid */
 };
 
 /*
@@ -145,16 +145,16 @@ const char *feed_bad_str(int bad);
  * returns the length; returns 0 (dst unspecified) when t is not valid or
  * the value does not fit in dstlen bytes.
  */
-size_t feed_trade_value(const struct feed_trade *t, uint8_t *dst,
-    size_t dstlen);
+size_t feed_trade_value(
+    const struct feed_trade *t, uint8_t *dst, size_t dstlen);
 
 /*
  * Append {"type":"<type>","symbol":"<symbol>"}: type is "subscribe" or
  * "unsubscribe" (or another of Finnhub's request types), both
  * NUL-terminated UTF-8, escaped as JSON needs.  Errors latch in w->err.
  */
-void feed_encode_subscribe(struct wbuf *w, const char *type,
-    const char *symbol);
+void feed_encode_subscribe(
+    struct wbuf *w, const char *type, const char *symbol);
 
 /*
  * Append the n bytes at s (UTF-8) as a quoted JSON string: '"', '\' and

@@ -9,7 +9,8 @@
  * for its double).
  *
  * Randomness is xoshiro256** seeded through splitmix64; distributions
- * (notes: "Realistic trade-data characteristics"):
+ * (after published market statistics: odd lots are over half of US
+ * trades, a liquid name prints tens of times a second):
  *  - symbol of a trade: the previous trade's symbol with SIM_BURST
  *    probability (bursts of prints in one name), else drawn by weight
  *    (liquid names trade far more often: a Zipf-like skew);
@@ -32,10 +33,10 @@
 #include "server/sim_market.h"
 #include "server/xmalloc.h"
 
-#define SIM_BURST     0.5  /* P(next trade is the same symbol) */
-#define SIM_SAME_MS   0.3  /* P(next trade is in the same ms) */
-#define SIM_NO_MOVE   0.5  /* P(a trade does not move the price) */
-#define SIM_MAX_DEC   8	   /* decimals of prices and volumes */
+#define SIM_BURST   0.5 /* P(next trade is the same symbol) */
+#define SIM_SAME_MS 0.3 /* P(next trade is in the same ms) */
+#define SIM_NO_MOVE 0.5 /* P(a trade does not move the price) */
+#define SIM_MAX_DEC 8   /* decimals of prices and volumes */
 /* Bytes a trade object takes, beyond its symbol: prices and volumes are
  * at most 19 digits each, c at most the longest condition set. */
 #define SIM_TRADE_MAX 160
@@ -43,20 +44,20 @@
 enum sim_kind { SIM_STOCK, SIM_CRYPTO, SIM_FX };
 
 struct sim_sym {
-	char *json;	 /* the symbol as a JSON string, with quotes */
+	char *json; /* the symbol as a JSON string, with quotes */
 	size_t jsonlen;
-	int kind;	 /* enum sim_kind */
-	int pdec;	 /* decimals of the price */
-	int64_t tick;	 /* the price tick, in price units */
-	int64_t px;	 /* the last price, in units of 10^-pdec */
-	int64_t px0;	 /* where it started: the walk is pulled back here */
-	double sigma;	 /* typical move, in ticks */
-	int vdec;	 /* decimals of the volume */
-	double vtyp;	 /* typical volume, in units of 10^-vdec */
+	int kind;     /* enum sim_kind */
+	int pdec;     /* decimals of the price */
+	int64_t tick; /* the price tick, in price units */
+	int64_t px;   /* the last price, in units of 10^-pdec */
+	int64_t px0;  /* where it started: the walk is pulled back here */
+	double sigma; /* typical move, in ticks */
+	int vdec;     /* decimals of the volume */
+	double vtyp;  /* typical volume, in units of 10^-vdec */
 };
 
 struct sim_market {
-	uint64_t s[4];	/* xoshiro256** state */
+	uint64_t s[4];  /* xoshiro256** state */
 	uint64_t ts[4]; /* a second stream, for the gaps between times */
 	int nsym;
 	struct sim_sym *sym;
@@ -120,13 +121,13 @@ static const struct {
 };
 #define NCONDS (sizeof(conds) / sizeof(conds[0]))
 
-const char *const sim_default_symbols[] = {"BINANCE:BTCUSDT",
-    "BINANCE:ETHUSDT", "BINANCE:XRPUSDT", "BINANCE:DOGEUSDT",
-    "BINANCE:SOLUSDT", "AAPL", "MSFT", "AMZN", "NVDA", "TSLA", "GOOGL",
-    "META", "AMD", "NFLX", "INTC", "JPM", "V", NULL};
+const char *const sim_default_symbols[] = {"BINANCE:BTCUSDT", "BINANCE:ETHUSDT",
+    "BINANCE:XRPUSDT", "BINANCE:DOGEUSDT", "BINANCE:SOLUSDT", "AAPL", "MSFT",
+    "AMZN", "NVDA", "TSLA", "GOOGL", "META", "AMD", "NFLX", "INTC", "JPM", "V",
+    NULL};
 
-static const int64_t pow10_i[] = {1, 10, 100, 1000, 10000, 100000, 1000000,
-    10000000, 100000000};
+static const int64_t pow10_i[] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /* ---- randomness ------------------------------------------------------- */
 
@@ -229,8 +230,8 @@ has_prefix(const char *s, const char *const *prefixes)
 static void
 guess_symbol(const char *name, struct sim_known *k)
 {
-	static const char *const fx[] = {"OANDA:", "FXCM:", "FOREX:",
-	    "FHFX:", "IC MARKETS:", "FXPRO:", "PEPPERSTONE:", NULL};
+	static const char *const fx[] = {"OANDA:", "FXCM:", "FOREX:", "FHFX:",
+	    "IC MARKETS:", "FXPRO:", "PEPPERSTONE:", NULL};
 	uint64_t h = hash_name(name);
 	double u = (double)(h >> 11) * 0x1.0p-53;
 	int mag;
@@ -247,8 +248,9 @@ guess_symbol(const char *name, struct sim_known *k)
 		k->kind = SIM_CRYPTO;
 		k->price = exp(log(0.05) + u * (log(50000.0) - log(0.05)));
 		mag = (int)floor(log10(k->price));
-		k->pdec = mag >= 2 ? 2 : 4 - mag > SIM_MAX_DEC ? SIM_MAX_DEC :
-								 4 - mag;
+		k->pdec = mag >= 2                ? 2
+		          : 4 - mag > SIM_MAX_DEC ? SIM_MAX_DEC
+		                                  : 4 - mag;
 		k->vdec = mag + 1 < 0 ? 0 : mag + 1 > 5 ? 5 : mag + 1;
 		/* About $40 a trade. */
 		k->vtyp = 40.0 / k->price;
@@ -393,7 +395,9 @@ walk(struct sim_market *m, struct sim_sym *y)
 			k = 1000;
 		/* Pulled back towards px0: 75% the other way at +-12.5%. */
 		dev = (double)(y->px - y->px0) / (double)y->px0;
-		up = 0.5 - (dev > 0.125 ? 0.25 : dev < -0.125 ? -0.25 : dev * 2);
+		up = 0.5 - (dev > 0.125       ? 0.25
+		               : dev < -0.125 ? -0.25
+		                              : dev * 2);
 		y->px += unif(m) < up ? k * y->tick : -k * y->tick;
 		floor_px = y->px0 / 10 - y->px0 / 10 % y->tick;
 		if (y->px < floor_px || y->px < y->tick)
@@ -406,7 +410,8 @@ walk(struct sim_market *m, struct sim_sym *y)
 		if (r < 0.08)
 			px += 50; /* the midpoint: x.xx5 */
 		else if (r < 0.12)
-			px += 1 + (int64_t)(rnd(m) % 99); /* price improvement */
+			px +=
+			    1 + (int64_t)(rnd(m) % 99); /* price improvement */
 	}
 	return px;
 }
@@ -414,8 +419,8 @@ walk(struct sim_market *m, struct sim_sym *y)
 static int64_t
 stock_volume(struct sim_market *m)
 {
-	static const int64_t lots[] = {100, 100, 100, 100, 200, 200, 300, 400,
-	    500, 500, 1000};
+	static const int64_t lots[] = {
+	    100, 100, 100, 100, 200, 200, 300, 400, 500, 500, 1000};
 	double r = unif(m);
 	int64_t v;
 
@@ -495,15 +500,15 @@ pick_conds(struct sim_market *m)
 	return conds[i].c;
 }
 
-#define PUT(o, lit)                                                     \
-	do {                                                            \
-		memcpy((o), (lit), sizeof(lit) - 1);                    \
-		(o) += sizeof(lit) - 1;                                 \
+#define PUT(o, lit)                                                            \
+	do {                                                                   \
+		memcpy((o), (lit), sizeof(lit) - 1);                           \
+		(o) += sizeof(lit) - 1;                                        \
 	} while (0)
 
 size_t
-sim_market_frame(struct sim_market *m, int64_t now_ms, int ntrades,
-    struct wbuf *out)
+sim_market_frame(
+    struct sim_market *m, int64_t now_ms, int ntrades, struct wbuf *out)
 {
 	uint64_t ts[4];
 	int64_t t0, t, lim, span = 0;
@@ -518,8 +523,8 @@ sim_market_frame(struct sim_market *m, int64_t now_ms, int ntrades,
 		if (m->sym[i].jsonlen > maxlen)
 			maxlen = m->sym[i].jsonlen;
 	if ((size_t)ntrades > (SIZE_MAX - 64) / (maxlen + SIM_TRADE_MAX) ||
-	    wbuf_reserve(out,
-		(size_t)ntrades * (maxlen + SIM_TRADE_MAX) + 64) != 0)
+	    wbuf_reserve(
+	        out, (size_t)ntrades * (maxlen + SIM_TRADE_MAX) + 64) != 0)
 		return 0;
 	/*
 	 * The message ends at or before now and starts no earlier than the

@@ -39,8 +39,8 @@ extern const char *const sim_default_symbols[];
  * random streams seeded by seed.  Returns NULL for an empty list or a
  * symbol outside that rule.  Free with sim_market_free().
  */
-struct sim_market *sim_market_new(const char *const *symbols, int nsymbols,
-    uint64_t seed);
+struct sim_market *sim_market_new(
+    const char *const *symbols, int nsymbols, uint64_t seed);
 void sim_market_free(struct sim_market *m);
 
 /*
@@ -51,8 +51,8 @@ void sim_market_free(struct sim_market *m);
  * Returns ntrades, or 0 when ntrades < 1 (nothing appended) or out->err
  * is set (the message may be partly appended).
  */
-size_t sim_market_frame(struct sim_market *m, int64_t now_ms, int ntrades,
-    struct wbuf *out);
+size_t sim_market_frame(
+    struct sim_market *m, int64_t now_ms, int ntrades, struct wbuf *out);
 
 /* Append Finnhub's keep-alive message, {"type":"ping"}. */
 void sim_market_ping(struct wbuf *out);

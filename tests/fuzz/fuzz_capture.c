@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		wbuf_fini(&w);
 	} else if (rc < 0 && rc != ERR_MALFORMED && rc != ERR_UNSUPPORTED &&
-	    rc != ERR_CRC) {
+	           rc != ERR_CRC) {
 		abort();
 	}
 	/* Records from after a header if there is one, else from byte 0. */

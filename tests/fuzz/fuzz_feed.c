@@ -51,9 +51,10 @@ same_slice(struct feed_slice x, struct feed_slice y)
 static void
 roundtrip(const struct feed_trade *t)
 {
-	static const char pre[] = "{\"data\":[", post[] = "],\"type\":\"trade\"}";
-	size_t cap = 6 * FEED_MAX_SYMBOL + t->p_tok.len + t->v_tok.len +
-	    t->c.len + 128;
+	static const char pre[] = "{\"data\":[",
+	                  post[] = "],\"type\":\"trade\"}";
+	size_t cap =
+	    6 * FEED_MAX_SYMBOL + t->p_tok.len + t->v_tok.len + t->c.len + 128;
 	uint8_t *m = malloc(cap);
 	char *scr = malloc(cap);
 	struct feed_trade back;
@@ -63,8 +64,8 @@ roundtrip(const struct feed_trade *t)
 	if (m == NULL || scr == NULL)
 		abort();
 	memcpy(m, pre, sizeof(pre) - 1);
-	vl = feed_trade_value(t, m + sizeof(pre) - 1,
-	    cap - sizeof(pre) - sizeof(post));
+	vl = feed_trade_value(
+	    t, m + sizeof(pre) - 1, cap - sizeof(pre) - sizeof(post));
 	if (vl == 0)
 		abort();
 	memcpy(m + sizeof(pre) - 1 + vl, post, sizeof(post) - 1);
@@ -73,9 +74,8 @@ roundtrip(const struct feed_trade *t)
 	    msg.type != FEED_MSG_TRADE || msg.ntrades != 1 || !back.valid)
 		abort();
 	if (!same_slice(back.s, t->s) || !same_slice(back.p_tok, t->p_tok) ||
-	    !same_slice(back.v_tok, t->v_tok) ||
-	    !same_slice(back.c, t->c) || back.t != t->t ||
-	    memcmp(&back.p, &t->p, sizeof(double)) != 0 ||
+	    !same_slice(back.v_tok, t->v_tok) || !same_slice(back.c, t->c) ||
+	    back.t != t->t || memcmp(&back.p, &t->p, sizeof(double)) != 0 ||
 	    memcmp(&back.v, &t->v, sizeof(double)) != 0)
 		abort();
 	free(m);

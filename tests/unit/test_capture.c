@@ -18,14 +18,14 @@ static const uint8_t golden_header[] = {0x46, 0x4e, 0x48, 0x43, 0x41, 0x50,
     0x30, 0x31, 0x00, 0x01, 0x00, 0x00, 0x00, 0x29, 0x4f, 0xa9};
 
 /* {"type":"ping"} received at 1721555886208123 µs, as text. */
-static const uint8_t golden_ping[] = {0x00, 0x06, 0x1d, 0xbe, 0xf7, 0x0e,
-    0xf4, 0x7b, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x7b, 0x22, 0x74, 0x79, 0x70,
-    0x65, 0x22, 0x3a, 0x22, 0x70, 0x69, 0x6e, 0x67, 0x22, 0x7d, 0x7d, 0xcd,
-    0x3a, 0x2d};
+static const uint8_t golden_ping[] = {0x00, 0x06, 0x1d, 0xbe, 0xf7, 0x0e, 0xf4,
+    0x7b, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x7b, 0x22, 0x74, 0x79, 0x70, 0x65,
+    0x22, 0x3a, 0x22, 0x70, 0x69, 0x6e, 0x67, 0x22, 0x7d, 0x7d, 0xcd, 0x3a,
+    0x2d};
 
 /* An empty binary message at time 0. */
-static const uint8_t golden_empty[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0xcc, 0x79, 0x7a, 0xbc};
+static const uint8_t golden_empty[] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0xcc, 0x79, 0x7a, 0xbc};
 
 #define PING "{\"type\":\"ping\"}"
 
@@ -42,8 +42,7 @@ exact(const uint8_t *p, size_t n)
 }
 
 static int
-decode_exact(const uint8_t *p, size_t n, size_t max,
-    struct capture_frame *f)
+decode_exact(const uint8_t *p, size_t n, size_t max, struct capture_frame *f)
 {
 	uint8_t *q = exact(p, n);
 	int rc = capture_decode_frame(q, n, max, f);
@@ -60,8 +59,8 @@ test_golden(void)
 
 	wbuf_init(&w, 0);
 	capture_encode_header(&w);
-	is_mem(w.buf, w.len, golden_header, sizeof(golden_header),
-	    "header bytes");
+	is_mem(
+	    w.buf, w.len, golden_header, sizeof(golden_header), "header bytes");
 	is_int(capture_decode_header(golden_header, sizeof(golden_header)),
 	    CAPTURE_HEADER_LEN, "header decodes");
 	wbuf_reset(&w);
@@ -100,10 +99,10 @@ test_header_errors(void)
 		free(q);
 	}
 	ok(bad == 0, "every prefix of the header: need more");
-	is_int(capture_decode_header((const uint8_t *)"FNHX", 4),
-	    ERR_MALFORMED, "a differing prefix is refused at once");
-	is_int(capture_decode_header((const uint8_t *)"{\"type\":\"ping\"}",
-		   15),
+	is_int(capture_decode_header((const uint8_t *)"FNHX", 4), ERR_MALFORMED,
+	    "a differing prefix is refused at once");
+	is_int(
+	    capture_decode_header((const uint8_t *)"{\"type\":\"ping\"}", 15),
 	    ERR_MALFORMED, "JSON is not a capture");
 	memcpy(h, golden_header, sizeof(h));
 	h[9] = 2;
@@ -141,11 +140,11 @@ build(struct wbuf *w, size_t *ends)
 
 	for (i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7);
-	capture_encode_frame(w, 1, CAPTURE_OP_TEXT, (const uint8_t *)PING,
-	    strlen(PING));
+	capture_encode_frame(
+	    w, 1, CAPTURE_OP_TEXT, (const uint8_t *)PING, strlen(PING));
 	ends[0] = w->len;
-	capture_encode_frame(w, UINT64_MAX, CAPTURE_OP_BINARY, big,
-	    sizeof(big));
+	capture_encode_frame(
+	    w, UINT64_MAX, CAPTURE_OP_BINARY, big, sizeof(big));
 	ends[1] = w->len;
 	capture_encode_frame(w, 1700000000000000ull, CAPTURE_OP_TEXT, NULL, 0);
 	ends[2] = w->len;
@@ -173,7 +172,7 @@ test_roundtrip_splits(void)
 	ok(rc > 0 && f.t_us == 1 && f.len == strlen(PING), "first again");
 	rc = capture_decode_frame(w.buf + ends[0], w.len - ends[0], 4096, &f);
 	ok(rc > 0 && f.t_us == UINT64_MAX && f.opcode == CAPTURE_OP_BINARY &&
-		f.len == 3000 && f.payload[2999] == (uint8_t)(2999 * 7),
+	        f.len == 3000 && f.payload[2999] == (uint8_t)(2999 * 7),
 	    "second: max time, binary, 3000 bytes");
 
 	/* Every split point: a prefix of a record asks for more. */
@@ -194,8 +193,8 @@ test_roundtrip_splits(void)
 		uint8_t *q = exact(w.buf, k);
 		size_t pos = 0, nrec = 0, want = 0;
 
-		while ((rc = capture_decode_frame(q + pos, k - pos, 4096,
-			    &f)) > 0) {
+		while ((rc = capture_decode_frame(q + pos, k - pos, 4096, &f)) >
+		       0) {
 			pos += (size_t)rc;
 			nrec++;
 		}
@@ -253,8 +252,7 @@ test_oversize(void)
 	    ERR_TOO_BIG, "15-byte payload over a 14-byte limit");
 	is_int(decode_exact(golden_ping, 13, 14, &f), ERR_TOO_BIG,
 	    "known from the first 13 bytes");
-	is_int(decode_exact(golden_ping, 12, 14, &f), 0,
-	    "12 bytes: need more");
+	is_int(decode_exact(golden_ping, 12, 14, &f), 0, "12 bytes: need more");
 	is_int(decode_exact(golden_ping, sizeof(golden_ping), 15, &f),
 	    sizeof(golden_ping), "exactly at the limit: fine");
 	is_int(decode_exact(head, sizeof(head), SIZE_MAX, &f), ERR_TOO_BIG,
@@ -268,14 +266,14 @@ test_oversize(void)
 	is_int(w.err, ERR_RANGE, "encoding opcode 0: ERR_RANGE");
 	wbuf_fini(&w);
 	wbuf_init(&w, 0);
-	capture_encode_frame(&w, 0, CAPTURE_OP_TEXT, NULL,
-	    (size_t)UINT32_MAX + 1);
+	capture_encode_frame(
+	    &w, 0, CAPTURE_OP_TEXT, NULL, (size_t)UINT32_MAX + 1);
 	is_int(w.err, ERR_TOO_BIG, "a 4 GiB payload: ERR_TOO_BIG");
 	is_int(w.len, 0, "nothing written");
 	wbuf_fini(&w);
 	wbuf_init(&w, 20);
-	capture_encode_frame(&w, 0, CAPTURE_OP_TEXT, (const uint8_t *)PING,
-	    strlen(PING));
+	capture_encode_frame(
+	    &w, 0, CAPTURE_OP_TEXT, (const uint8_t *)PING, strlen(PING));
 	ok(w.err == ERR_TOO_BIG && w.len == 0,
 	    "a record over the wbuf's max: not even partly written");
 	wbuf_fini(&w);

@@ -23,8 +23,8 @@
 
 static struct feed_trade tr[MAXT];
 static struct feed_msg msg;
-static uint8_t *in;   /* the message, in a buffer of its exact size */
-static char *scr;     /* scratch, as long as the message */
+static uint8_t *in; /* the message, in a buffer of its exact size */
+static char *scr;   /* scratch, as long as the message */
 static size_t in_len;
 
 /* Decode s (n bytes) with maxtrades max and scratch of scrlen bytes. */
@@ -63,8 +63,8 @@ printable(const char *s, size_t n)
 		if (c >= 0x20 && c < 0x7f && c != '#')
 			buf[o++] = (char)c;
 		else
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-			    "\\x%02x", c);
+			o += (size_t)snprintf(
+			    buf + o, sizeof(buf) - o, "\\x%02x", c);
 	}
 	buf[o] = '\0';
 	return buf;
@@ -74,7 +74,7 @@ static int
 slice_is(struct feed_slice s, const char *want)
 {
 	return s.p != NULL && s.len == strlen(want) &&
-	    memcmp(s.p, want, s.len) == 0;
+	       memcmp(s.p, want, s.len) == 0;
 }
 
 /* Trade i has exactly these fields (c == NULL: null or absent). */
@@ -106,7 +106,7 @@ check_value(int i, const char *want)
 	is_mem(v, n, want, strlen(want), "value of trade %d: %s", i, want);
 }
 
-/* ---- golden frames (notes §7.7) ---------------------------------------- */
+/* ---- golden frames: Finnhub captures and the docs' samples ------------ */
 
 static const char crypto_frame[] =
     "{\"data\":[{\"c\":null,\"p\":66972.77,\"s\":\"BINANCE:BTCUSDT\","
@@ -116,7 +116,7 @@ static const char crypto_frame[] =
     "{\"c\":null,\"p\":66972.78,\"s\":\"BINANCE:BTCUSDT\","
     "\"t\":1721555886311,\"v\":0.0001}],\"type\":\"trade\"}";
 
-/* The same, laid out as the notes print it. */
+/* The same, with newlines and indentation between the trades. */
 static const char crypto_frame_ws[] =
     "{\"data\":[{\"c\":null,\"p\":66972.77,\"s\":\"BINANCE:BTCUSDT\","
     "\"t\":1721555886208,\"v\":0.01559},\n"
@@ -156,9 +156,8 @@ static const char pr_frame[] =
     "\"headline\":\"Y\",\"symbol\":\"PAE,ZIXI,KRA\",\"url\":\"https://x\"}],"
     "\"type\":\"pr\"}";
 
-static const char *const golden[] = {crypto_frame, crypto_frame_ws,
-    stock_frame, docs_frame, fx_frame, ping_frame, error_frame, news_frame,
-    pr_frame};
+static const char *const golden[] = {crypto_frame, crypto_frame_ws, stock_frame,
+    docs_frame, fx_frame, ping_frame, error_frame, news_frame, pr_frame};
 #define NGOLDEN (sizeof(golden) / sizeof(golden[0]))
 
 static void
@@ -178,11 +177,11 @@ check_crypto(const char *frame, const char *what)
 	    0.0001, 1721555886311LL, NULL);
 	ok(tr[0].t == tr[1].t, "same-ms trades both kept");
 	check_value(0, "{\"s\":\"BINANCE:BTCUSDT\",\"p\":66972.77,"
-		       "\"v\":0.01559,\"t\":1721555886208,\"c\":null}");
+	               "\"v\":0.01559,\"t\":1721555886208,\"c\":null}");
 	check_value(1, "{\"s\":\"BINANCE:BTCUSDT\",\"p\":66972.77,"
-		       "\"v\":0.00008,\"t\":1721555886208,\"c\":null}");
+	               "\"v\":0.00008,\"t\":1721555886208,\"c\":null}");
 	check_value(2, "{\"s\":\"BINANCE:BTCUSDT\",\"p\":66972.78,"
-		       "\"v\":0.0001,\"t\":1721555886311,\"c\":null}");
+	               "\"v\":0.0001,\"t\":1721555886311,\"c\":null}");
 }
 
 static void
@@ -199,10 +198,11 @@ test_golden(void)
 	    "[\"1\",\"8\",\"24\",\"12\"]");
 	check_trade(1, "AAPL", "129.58", 129.58, "1", 1, 1672348887666LL,
 	    "[\"1\",\"24\",\"12\"]");
-	check_value(0, "{\"s\":\"TSLA\",\"p\":122.1,\"v\":1,"
-		       "\"t\":1672348887195,\"c\":[\"1\",\"8\",\"24\",\"12\"]}");
+	check_value(0,
+	    "{\"s\":\"TSLA\",\"p\":122.1,\"v\":1,"
+	    "\"t\":1672348887195,\"c\":[\"1\",\"8\",\"24\",\"12\"]}");
 	check_value(1, "{\"s\":\"AAPL\",\"p\":129.58,\"v\":1,"
-		       "\"t\":1672348887666,\"c\":[\"1\",\"24\",\"12\"]}");
+	               "\"t\":1672348887666,\"c\":[\"1\",\"24\",\"12\"]}");
 
 	diag("the docs' sample: c absent");
 	is_int(decode(docs_frame), (int)strlen(docs_frame), "decodes");
@@ -210,14 +210,14 @@ test_golden(void)
 	check_trade(0, "BINANCE:BTCUSDT", "7296.89", 7296.89, "0.011467",
 	    0.011467, 1575526691134LL, NULL);
 	check_value(0, "{\"s\":\"BINANCE:BTCUSDT\",\"p\":7296.89,"
-		       "\"v\":0.011467,\"t\":1575526691134,\"c\":null}");
+	               "\"v\":0.011467,\"t\":1575526691134,\"c\":null}");
 
 	diag("FX price-only update: v = 0");
 	is_int(decode(fx_frame), (int)strlen(fx_frame), "decodes");
 	check_trade(0, "OANDA:EUR_USD", "1.08412", 1.08412, "0", 0,
 	    1718000000123LL, NULL);
 	check_value(0, "{\"s\":\"OANDA:EUR_USD\",\"p\":1.08412,\"v\":0,"
-		       "\"t\":1718000000123,\"c\":null}");
+	               "\"t\":1718000000123,\"c\":null}");
 
 	is_int(decode(ping_frame), (int)strlen(ping_frame), "ping decodes");
 	is_int(msg.type, FEED_MSG_PING, "ping");
@@ -248,12 +248,10 @@ test_truncations(void)
 		bad = 0;
 		for (k = 0; k < n; k++) {
 			rc = decode_n(golden[g], k, MAXT, k, &off);
-			if (rc != ERR_MALFORMED || off > k ||
-			    msg.ntrades != 0)
+			if (rc != ERR_MALFORMED || off > k || msg.ntrades != 0)
 				bad++;
 		}
-		ok(bad == 0, "golden %zu: all %zu truncations malformed", g,
-		    n);
+		ok(bad == 0, "golden %zu: all %zu truncations malformed", g, n);
 	}
 }
 
@@ -287,7 +285,7 @@ test_order_and_ws(void)
 	check_trade(0, "AAPL", "1.5", 1.5, "10", 10, 1700000000001LL,
 	    "[ \"1\" , \"12\" ]");
 	check_value(0, "{\"s\":\"AAPL\",\"p\":1.5,\"v\":10,"
-		       "\"t\":1700000000001,\"c\":[ \"1\" , \"12\" ]}");
+	               "\"t\":1700000000001,\"c\":[ \"1\" , \"12\" ]}");
 
 	is_int(decode(unknown), (int)strlen(unknown), "unknown keys skipped");
 	is_int(msg.type, FEED_MSG_TRADE, "trade");
@@ -327,12 +325,13 @@ test_escapes(void)
 	is_int(msg.type, FEED_MSG_TRADE, "escaped type value and key");
 	is_int(msg.ntrades, 7, "seven trades");
 	ok(tr[0].valid && slice_is(tr[0].s, "AA/PL"), "\\u0041 and \\/");
-	ok((const uint8_t *)tr[0].s.p < in || (const uint8_t *)tr[0].s.p >=
-	    in + in_len, "an unescaped symbol lives in scratch");
+	ok((const uint8_t *)tr[0].s.p < in ||
+	        (const uint8_t *)tr[0].s.p >= in + in_len,
+	    "an unescaped symbol lives in scratch");
 	ok(tr[1].valid && slice_is(tr[1].s, "q\"uo\\te"),
 	    "escaped key, quote and backslash");
 	check_value(1, "{\"s\":\"q\\\"uo\\\\te\",\"p\":1,\"v\":1,\"t\":1,"
-		       "\"c\":null}");
+	               "\"c\":null}");
 	ok(tr[2].valid && slice_is(tr[2].s, "\xf0\x9f\x98\x80X"),
 	    "surrogate pair -> U+1F600");
 	ok(!tr[3].valid && tr[3].bad == FEED_BAD_S, "lone surrogate: bad s");
@@ -340,8 +339,8 @@ test_escapes(void)
 	    "2- and 3-byte code points");
 	ok(!tr[5].valid && tr[5].bad == FEED_BAD_S, "control char: bad s");
 	ok(tr[6].valid && slice_is(tr[6].s, "\xc3\xa9t\xc3\xa9") &&
-		(const uint8_t *)tr[6].s.p >= in &&
-		(const uint8_t *)tr[6].s.p < in + in_len,
+	        (const uint8_t *)tr[6].s.p >= in &&
+	        (const uint8_t *)tr[6].s.p < in + in_len,
 	    "raw UTF-8 points into the message");
 	is_int(msg.nvalid, 5, "five valid");
 
@@ -384,12 +383,12 @@ test_invalid_trades(void)
 	    {"{\"s\":\"\",\"p\":1,\"v\":1,\"t\":1}", FEED_BAD_S},
 	    {"{\"s\":1,\"p\":1,\"v\":1,\"t\":1}", FEED_BAD_S},
 	    {"{\"s\":null,\"p\":1,\"v\":1,\"t\":1}", FEED_BAD_S},
-	    {"{\"s\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	     "AAAAA\",\"p\":1,\"v\":1,\"t\":1}",
-		FEED_BAD_S},
-	    {"{\"s\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	     "AAAA\",\"p\":1,\"v\":1,\"t\":1}",
-		FEED_BAD_NONE},
+	    {"{\"s\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"p\":1,\"v\":1,\"t\":1}",
+	        FEED_BAD_S},
+	    {"{\"s\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"p\":1,\"v\":1,\"t\":1}",
+	        FEED_BAD_NONE},
 	    {"{\"s\":\"A\",\"p\":\"1.5\",\"v\":1,\"t\":1}", FEED_BAD_P},
 	    {"{\"s\":\"A\",\"p\":0,\"v\":1,\"t\":1}", FEED_BAD_P},
 	    {"{\"s\":\"A\",\"p\":-0,\"v\":1,\"t\":1}", FEED_BAD_P},
@@ -410,15 +409,16 @@ test_invalid_trades(void)
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1e3}", FEED_BAD_T},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":\"1\"}", FEED_BAD_T},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":9007199254740991}",
-		FEED_BAD_NONE},
-	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":9007199254740992}", FEED_BAD_T},
+	        FEED_BAD_NONE},
+	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":9007199254740992}",
+	        FEED_BAD_T},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":99999999999999999999999}",
-		FEED_BAD_T},
+	        FEED_BAD_T},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":1}", FEED_BAD_C},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":\"1\"}", FEED_BAD_C},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":{}}", FEED_BAD_C},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":[\"1\",2]}",
-		FEED_BAD_C},
+	        FEED_BAD_C},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":[null]}", FEED_BAD_C},
 	    {"{\"s\":\"A\",\"p\":1,\"v\":1,\"t\":1,\"c\":[]}", FEED_BAD_NONE},
 	    {"{\"s\":\"A\",\"s\":\"B\",\"p\":1,\"v\":1,\"t\":1}", FEED_BAD_DUP},
@@ -443,7 +443,7 @@ test_invalid_trades(void)
 	is_int(feed_trade_value(&tr[1], (uint8_t[64]){0}, 64), 0,
 	    "no value for an invalid trade");
 	ok(strcmp(feed_bad_str(FEED_BAD_LAST), "unknown") == 0 &&
-		strcmp(feed_bad_str(-1), "unknown") == 0,
+	        strcmp(feed_bad_str(-1), "unknown") == 0,
 	    "feed_bad_str out of range");
 }
 
@@ -538,14 +538,13 @@ test_malformed(void)
 			n++; /* the one with a NUL after it */
 		rc = decode_n(bad[i], n, MAXT, n, &off);
 		ok(rc == ERR_MALFORMED && off <= n && msg.ntrades == 0,
-		    "malformed %zu: %s (at %zu)", i, printable(bad[i], n),
-		    off);
+		    "malformed %zu: %s (at %zu)", i, printable(bad[i], n), off);
 	}
 	/* Not malformed: valid multi-byte UTF-8 in any string. */
 	{
 		static const char u[] = "{\"x\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f"
-					"\x98\x80\xf4\x8f\xbf\xbf\",\"type\":"
-					"\"ping\"}";
+		                        "\x98\x80\xf4\x8f\xbf\xbf\",\"type\":"
+		                        "\"ping\"}";
 
 		is_int(decode(u), (int)strlen(u), "UTF-8 up to U+10FFFF");
 	}
@@ -563,8 +562,8 @@ test_malformed(void)
 	rc = decode_n("{\"type\":\"ping\",x}", 17, MAXT, 17, &off);
 	ok(rc == ERR_MALFORMED && off == 15, "err_off at the bad key (%zu)",
 	    off);
-	rc = decode_n("{\"data\":[{},7],\"type\":\"trade\"}", 30, MAXT, 30,
-	    &off);
+	rc = decode_n(
+	    "{\"data\":[{},7],\"type\":\"trade\"}", 30, MAXT, 30, &off);
 	ok(rc == ERR_MALFORMED && off == 12,
 	    "err_off at the non-object element (%zu)", off);
 }
@@ -589,8 +588,8 @@ test_depth(void)
 		buf[n++] = '1';
 		for (i = d - 1; i >= 0; i--)
 			buf[n++] = i % 2 == 0 ? '}' : ']';
-		n += snprintf(buf + n, sizeof(buf) - (size_t)n,
-		    ",\"type\":\"ping\"}");
+		n += snprintf(
+		    buf + n, sizeof(buf) - (size_t)n, ",\"type\":\"ping\"}");
 		rc = decode(buf);
 		if (d + 1 <= FEED_MAX_DEPTH)
 			is_int(rc, n, "nesting depth %d accepted", d + 1);
@@ -653,11 +652,11 @@ v_matches(const char *tok)
 static void
 test_numbers(void)
 {
-	static const char *const toks[] = {"0", "-0", "0.0", "-0.0", "1",
-	    "-1", "0.1", "0.2", "0.3", "1e22", "1e23", "9007199254740993",
+	static const char *const toks[] = {"0", "-0", "0.0", "-0.0", "1", "-1",
+	    "0.1", "0.2", "0.3", "1e22", "1e23", "9007199254740993",
 	    "9007199254740992", "9007199254740991", "18446744073709551615",
-	    "18446744073709551616", "123456789012345678901234567890",
-	    "0.1e1", "1E2", "1e+2", "1e-2", "1.5E-7", "6.697277E4",
+	    "18446744073709551616", "123456789012345678901234567890", "0.1e1",
+	    "1E2", "1e+2", "1e-2", "1.5E-7", "6.697277E4",
 	    "2.2250738585072011e-308", "2.2250738585072014e-308",
 	    "4.9406564584124654e-324", "2.4703282292062327e-324",
 	    "2.4703282292062328e-324", "1.7976931348623157e308",
@@ -665,10 +664,10 @@ test_numbers(void)
 	    "-1e400", "1e-400", "1e99999999999999999999", "1e-99999999999999",
 	    "0.000000000000000000000000000000000000000001",
 	    "100000000000000000000000000000000000000001e-40",
-	    "3.14159265358979323846264338327950",
-	    "0.00012", "66972.77", "0.5612", "1.08412",
-	    "9.999999999999999999999999999999999999999999e22",
-	    "89255.0e-22", "7.038531e-26", "1448997445238699e-325",
+	    "3.14159265358979323846264338327950", "0.00012", "66972.77",
+	    "0.5612", "1.08412",
+	    "9.999999999999999999999999999999999999999999e22", "89255.0e-22",
+	    "7.038531e-26", "1448997445238699e-325",
 	    "0.1000000000000000055511151231257827021181583404541015625",
 	    "0.1000000000000000055511151231257827021181583404541015624",
 	    "0.1000000000000000055511151231257827021181583404541015626"};
@@ -691,7 +690,7 @@ test_numbers(void)
 		for (j = 0; j < (size_t)ni; j++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			tok[n++] = (char)((j == 0 && ni > 1 ? '1' : '0') +
-			    x % (j == 0 && ni > 1 ? 9 : 10));
+			                  x % (j == 0 && ni > 1 ? 9 : 10));
 		}
 		if (nf > 0)
 			tok[n++] = '.';
@@ -731,12 +730,12 @@ test_limits(void)
 	for (k = 1; k <= 4096; k *= 4) {
 		len = (size_t)sprintf(buf, "{\"data\":[");
 		for (n = 0; n < k; n++)
-			len += (size_t)sprintf(buf + len, "%s%s",
-			    n ? "," : "", one);
+			len += (size_t)sprintf(
+			    buf + len, "%s%s", n ? "," : "", one);
 		len += (size_t)sprintf(buf + len, "],\"type\":\"trade\"}");
 		{
-			struct feed_trade *t = calloc(
-			    len / FEED_MIN_TRADE_BYTES + 1, sizeof(*t));
+			struct feed_trade *t =
+			    calloc(len / FEED_MIN_TRADE_BYTES + 1, sizeof(*t));
 			struct feed_msg mm;
 			char *s = malloc(len);
 
@@ -744,7 +743,8 @@ test_limits(void)
 			    len / FEED_MIN_TRADE_BYTES + 1, s, len, &off);
 			ok(rc == (int)len && mm.nvalid == k,
 			    "%zu minimal trades fit len/%d+1 = %zu entries", k,
-			    FEED_MIN_TRADE_BYTES, len / FEED_MIN_TRADE_BYTES + 1);
+			    FEED_MIN_TRADE_BYTES,
+			    len / FEED_MIN_TRADE_BYTES + 1);
 			free(t);
 			free(s);
 		}
@@ -753,13 +753,13 @@ test_limits(void)
 	free(buf);
 
 	is_int(decode_n(crypto_frame, strlen(crypto_frame), 2,
-		   strlen(crypto_frame), &off),
+	           strlen(crypto_frame), &off),
 	    ERR_TOO_BIG, "3 trades, room for 2: ERR_TOO_BIG");
 	is_int(decode_n(crypto_frame, strlen(crypto_frame), 3,
-		   strlen(crypto_frame), &off),
+	           strlen(crypto_frame), &off),
 	    (int)strlen(crypto_frame), "room for 3: fine");
 	is_int(decode_n(crypto_frame, strlen(crypto_frame), 0,
-		   strlen(crypto_frame), &off),
+	           strlen(crypto_frame), &off),
 	    ERR_TOO_BIG, "room for none: ERR_TOO_BIG");
 	is_int(decode_n(ping_frame, strlen(ping_frame), 0, 0, &off),
 	    (int)strlen(ping_frame), "ping needs no room at all");
@@ -773,28 +773,30 @@ test_limits(void)
 		for (n = 1; n < 300; n++)
 			len += (size_t)sprintf(g + len, ",{}");
 		len += (size_t)sprintf(g + len, "],\"type\":\"trade\"}");
-		is_int(decode_n(g, len, len / FEED_MIN_TRADE_BYTES + 1, len,
-			   &off),
+		is_int(
+		    decode_n(g, len, len / FEED_MIN_TRADE_BYTES + 1, len, &off),
 		    ERR_TOO_BIG, "300 empty objects: ERR_TOO_BIG");
 	}
 	/* Scratch: as long as the message always suffices; less may not. */
 	{
 		static const char e[] =
-		    "{\"data\":[{\"s\":\"\\u0041\\u0042\",\"p\":1,\"v\":1,\"t\":1},"
-		    "{\"s\":\"\\u00e9\\u00e9\\u00e9\",\"p\":1,\"v\":1,\"t\":1}],"
+		    "{\"data\":[{\"s\":\"\\u0041\\u0042\","
+		    "\"p\":1,\"v\":1,\"t\":1},"
+		    "{\"s\":\"\\u00e9\\u00e9\\u00e9\","
+		    "\"p\":1,\"v\":1,\"t\":1}],"
 		    "\"msg\":\"\\u0041\",\"type\":\"trade\"}";
 
 		is_int(decode_n(e, strlen(e), MAXT, strlen(e), &off),
 		    (int)strlen(e), "scratch of len bytes");
 		ok(slice_is(tr[0].s, "AB") &&
-			slice_is(tr[1].s, "\xc3\xa9\xc3\xa9\xc3\xa9"),
+		        slice_is(tr[1].s, "\xc3\xa9\xc3\xa9\xc3\xa9"),
 		    "both unescaped");
 		is_int(decode_n(e, strlen(e), MAXT, 8, &off), ERR_TOO_BIG,
 		    "8 bytes of scratch: ERR_TOO_BIG");
 		is_int(decode_n(e, strlen(e), MAXT, 0, &off), ERR_TOO_BIG,
 		    "no scratch: ERR_TOO_BIG");
-		is_int(decode_n(crypto_frame, strlen(crypto_frame), MAXT, 0,
-			   &off),
+		is_int(
+		    decode_n(crypto_frame, strlen(crypto_frame), MAXT, 0, &off),
 		    (int)strlen(crypto_frame), "no escapes need no scratch");
 	}
 	/* A long number needs scratch for strtod; len bytes are enough. */
@@ -810,8 +812,8 @@ test_limits(void)
 		    digits);
 		is_int(decode_n(b, len, MAXT, len, &off), (int)len,
 		    "a 301-byte number with len bytes of scratch");
-		ok(tr[0].valid && tr[0].p == strtod("1.111111111111111111111",
-						    NULL),
+		ok(tr[0].valid &&
+		        tr[0].p == strtod("1.111111111111111111111", NULL),
 		    "converted exactly");
 		is_int(decode_n(b, len, MAXT, 16, &off), ERR_TOO_BIG,
 		    "with 16 bytes: ERR_TOO_BIG");
@@ -829,7 +831,7 @@ roundtrip_all(const char *frame, const char *what)
 	char *copy = strdup(frame), *oscr = malloc(len);
 
 	if (feed_decode((const uint8_t *)copy, len, &om, orig, MAXT, oscr, len,
-		&off) < 0) {
+	        &off) < 0) {
 		ok(0, "%s decodes", what);
 		goto out;
 	}
@@ -853,9 +855,9 @@ roundtrip_all(const char *frame, const char *what)
 		if (j == NULL ||
 		    cJSON_GetObjectItem(j, "p")->valuedouble != orig[i].p ||
 		    cJSON_GetObjectItem(j, "t")->valuedouble !=
-			(double)orig[i].t ||
+		        (double)orig[i].t ||
 		    strlen(cJSON_GetObjectItem(j, "s")->valuestring) !=
-			orig[i].s.len)
+		        orig[i].s.len)
 			bad++;
 		cJSON_Delete(j);
 		if (decode(m) < 0 || msg.ntrades != 1 || !tr[0].valid ||
@@ -865,14 +867,14 @@ roundtrip_all(const char *frame, const char *what)
 		    tr[0].t != orig[i].t ||
 		    tr[0].p_tok.len != orig[i].p_tok.len ||
 		    memcmp(tr[0].p_tok.p, orig[i].p_tok.p, tr[0].p_tok.len) !=
-			0 ||
+		        0 ||
 		    tr[0].v_tok.len != orig[i].v_tok.len ||
 		    memcmp(tr[0].v_tok.p, orig[i].v_tok.p, tr[0].v_tok.len) !=
-			0 ||
+		        0 ||
 		    (orig[i].c.p == NULL) != (tr[0].c.p == NULL) ||
 		    tr[0].c.len != orig[i].c.len ||
 		    (tr[0].c.p != NULL &&
-			memcmp(tr[0].c.p, orig[i].c.p, tr[0].c.len) != 0))
+		        memcmp(tr[0].c.p, orig[i].c.p, tr[0].c.len) != 0))
 			bad++;
 	}
 	ok(bad == 0, "%s: every value round-trips (%zu bad)", what, bad);
@@ -900,10 +902,11 @@ test_value(void)
 	decode(weird);
 	ok(!tr[0].valid, "\\u0000 in a symbol is refused");
 	n = feed_trade_value(&tr[1], v, sizeof(v));
-	is_mem(v, n, "{\"s\":\"\\u007f\\\"\\\\\",\"p\":1E+2,\"v\":-0,\"t\":12,"
-		     "\"c\":[\"\\u00e9\"]}",
+	is_mem(v, n,
+	    "{\"s\":\"\\u007f\\\"\\\\\",\"p\":1E+2,\"v\":-0,\"t\":12,"
+	    "\"c\":[\"\\u00e9\"]}",
 	    strlen("{\"s\":\"\\u007f\\\"\\\\\",\"p\":1E+2,\"v\":-0,\"t\":12,"
-		   "\"c\":[\"\\u00e9\"]}"),
+	           "\"c\":[\"\\u00e9\"]}"),
 	    "symbol re-escaped, tokens and c verbatim");
 
 	decode(stock_frame);
@@ -913,7 +916,7 @@ test_value(void)
 	is_int(feed_trade_value(&tr[0], v, 0), 0, "no room: 0");
 }
 
-#define is_wbuf(w, want, ...)                                           \
+#define is_wbuf(w, want, ...)                                                  \
 	is_mem((w)->buf, (w)->len, (want), strlen(want), __VA_ARGS__)
 
 static void
@@ -927,8 +930,7 @@ test_subscribe(void)
 	    "subscribe AAPL");
 	wbuf_reset(&w);
 	feed_encode_subscribe(&w, "unsubscribe", "BINANCE:BTCUSDT");
-	is_wbuf(&w,
-	    "{\"type\":\"unsubscribe\",\"symbol\":\"BINANCE:BTCUSDT\"}",
+	is_wbuf(&w, "{\"type\":\"unsubscribe\",\"symbol\":\"BINANCE:BTCUSDT\"}",
 	    "unsubscribe BINANCE:BTCUSDT");
 	wbuf_reset(&w);
 	feed_encode_subscribe(&w, "subscribe", "IC MARKETS:1");
@@ -944,8 +946,8 @@ test_subscribe(void)
 		cJSON *j = cJSON_ParseWithLength((const char *)w.buf, w.len);
 
 		ok(j != NULL &&
-			strcmp(cJSON_GetObjectItem(j, "symbol")->valuestring,
-			    "A\"B\\C\n\x01\xc3\xa9") == 0,
+		        strcmp(cJSON_GetObjectItem(j, "symbol")->valuestring,
+		            "A\"B\\C\n\x01\xc3\xa9") == 0,
 		    "cJSON reads the symbol back");
 		cJSON_Delete(j);
 	}

@@ -62,7 +62,8 @@ test_defaults(void)
 
 	ok(n >= 15 && n <= 50, "%d default symbols (Finnhub's cap is 50)", n);
 	for (i = 0; i < n; i++) {
-		int crypto = strncmp(sim_default_symbols[i], "BINANCE:", 8) == 0;
+		int crypto =
+		    strncmp(sim_default_symbols[i], "BINANCE:", 8) == 0;
 
 		if (crypto && seen_stock)
 			crypto_first = 0;
@@ -108,8 +109,8 @@ struct stats {
 
 /* Decode one message and check every trade against its symbol's rules. */
 static int
-check_frame(const uint8_t *p, size_t len, int64_t now, int ntrades,
-    struct stats *st)
+check_frame(
+    const uint8_t *p, size_t len, int64_t now, int ntrades, struct stats *st)
 {
 	static struct feed_trade tr[8192];
 	static char scratch[1 << 20];
@@ -117,8 +118,8 @@ check_frame(const uint8_t *p, size_t len, int64_t now, int ntrades,
 	size_t off, i;
 	int rc;
 
-	rc = feed_decode(p, len, &msg, tr, sizeof(tr) / sizeof(tr[0]),
-	    scratch, sizeof(scratch), &off);
+	rc = feed_decode(p, len, &msg, tr, sizeof(tr) / sizeof(tr[0]), scratch,
+	    sizeof(scratch), &off);
 	if (rc != (int)len || msg.type != FEED_MSG_TRADE ||
 	    msg.ntrades != (size_t)ntrades || msg.nvalid != msg.ntrades) {
 		diag("bad frame (%d at %zu): %.*s", rc, off,
@@ -129,7 +130,7 @@ check_frame(const uint8_t *p, size_t len, int64_t now, int ntrades,
 	for (i = 0; i < msg.ntrades; i++) {
 		const struct feed_trade *t = &tr[i];
 		int crypto = memchr(t->s.p, ':', t->s.len) != NULL &&
-		    !sym_is(t->s, "OANDA:EUR_USD");
+		             !sym_is(t->s, "OANDA:EUR_USD");
 
 		st->trades++;
 		if (t->t > now || t->t < 1)
@@ -194,13 +195,13 @@ test_validity(void)
 		n = 1 + (int)(x % 12);
 		now += (int64_t)(x >> 40) % 50;
 		wbuf_reset(&w);
-		if (sim_market_frame(m, now, n, &w) != (size_t)n || w.err != 0 ||
-		    !check_frame(w.buf, w.len, now, n, &st))
+		if (sim_market_frame(m, now, n, &w) != (size_t)n ||
+		    w.err != 0 || !check_frame(w.buf, w.len, now, n, &st))
 			bad++;
 	}
 	ok(bad == 0, "100000 messages, every trade valid (%zu bad)", bad);
-	diag("%zu trades: %zu stock, %zu crypto, %zu fx; %zu%% ties",
-	    st.trades, st.stock, st.crypto, st.fx,
+	diag("%zu trades: %zu stock, %zu crypto, %zu fx; %zu%% ties", st.trades,
+	    st.stock, st.crypto, st.fx,
 	    st.pairs ? 100 * st.ties / st.pairs : 0);
 	is_int(st.bad_now, 0, "times in [1, now]");
 	is_int(st.bad_order, 0, "times non-decreasing within a message");
@@ -227,7 +228,7 @@ test_validity(void)
 		wbuf_reset(&w);
 		sim_market_frame(f, NOW, 1, &w);
 		ok(memmem(w.buf, w.len, "\"c\"", 3) == NULL &&
-			memmem(w.buf, w.len, "\"v\":0}", 6) != NULL,
+		        memmem(w.buf, w.len, "\"v\":0}", 6) != NULL,
 		    "FX: no c, v 0");
 		sim_market_free(c);
 		sim_market_free(f);
@@ -294,8 +295,8 @@ static void
 test_edges(void)
 {
 	static const char *const one[] = {"AAPL", NULL};
-	struct sim_market *m = sim_market_new(sim_default_symbols,
-	    nsyms(sim_default_symbols), 5);
+	struct sim_market *m =
+	    sim_market_new(sim_default_symbols, nsyms(sim_default_symbols), 5);
 	struct sim_market *s = sim_market_new(one, 1, 5);
 	struct stats st;
 	struct wbuf w;
@@ -322,7 +323,7 @@ test_edges(void)
 			wbuf_reset(&w);
 			sim_market_frame(s, NOW + i / 3, 10, &w);
 			if (feed_decode(w.buf, w.len, &msg, tr, 16, scr,
-				sizeof(scr), &off) < 0)
+			        sizeof(scr), &off) < 0)
 				okay = 0;
 			for (k = 0; k < msg.ntrades; k++) {
 				okay &= tr[k].t >= last;
@@ -341,12 +342,12 @@ test_edges(void)
 
 		wbuf_reset(&w);
 		sim_market_frame(s, NOW + i, 50, &w);
-		if (feed_decode(w.buf, w.len, &msg, tr, 64, scr, sizeof(scr),
-			&off) < 0)
+		if (feed_decode(
+		        w.buf, w.len, &msg, tr, 64, scr, sizeof(scr), &off) < 0)
 			okay = 0;
 		for (k = 0; k < msg.ntrades; k++)
 			okay &= tr[k].p > 15 && tr[k].p < 2000 &&
-			    decimals(tr[k].p_tok) <= 4;
+			        decimals(tr[k].p_tok) <= 4;
 	}
 	ok(okay, "a million AAPL prints stay within reason");
 	wbuf_reset(&w);
@@ -362,8 +363,7 @@ test_edges(void)
 	}
 	wbuf_fini(&w);
 	wbuf_init(&w, 64);
-	is_int(sim_market_frame(m, NOW, 10, &w), 0,
-	    "a wbuf too small: 0");
+	is_int(sim_market_frame(m, NOW, 10, &w), 0, "a wbuf too small: 0");
 	ok(w.err == ERR_TOO_BIG, "with its error latched");
 	wbuf_fini(&w);
 	sim_market_free(m);
