@@ -4,7 +4,7 @@
  * consumer's hands.
  *
  *	bench/bench_latency -l HOST:PORT -b HOST:PORT [-t TOPIC] [-s SYMBOL]
- *	    [-n SAMPLES] [-W WARMUP] [-i INTERVAL_US] [-T TIMEOUT_S]
+ *	    [-n SAMPLES] [-W WARMUP] [-i INTERVAL_US] [-T TIMEOUT_S] [-o FILE]
  *
  * The bench is the daemon's upstream: a ws:// server on -l (libevent +
  * wslay's server API + proto/ws_handshake) that the daemon reaches with
@@ -21,7 +21,9 @@
  * SYMBOL.  After WARMUP records it keeps SAMPLES and prints min, p50,
  * p90, p99, p99.9 and max as a "RESULT" line (bench/run-kafka.sh reads
  * it).  The send time is taken just before the send() of the frame, so
- * the figure also counts the loopback hop into the daemon.
+ * the figure also counts the loopback hop into the daemon.  -o writes
+ * every sample (send time and latency, ns) to FILE, in arrival order, to
+ * look for patterns in the tail.
  */
 #include <sys/socket.h>
 
@@ -91,6 +93,7 @@ struct bench {
 	int consumer_err;
 	/* Written by the consumer thread only; read after the join. */
 	int64_t *samples;
+	int64_t *sent_at;
 	long nsamples;
 	long skipped;
 };
@@ -215,8 +218,10 @@ consumer_main(void *arg)
 		           (sent = sent_ns(m->payload, m->len)) > 0) {
 			if (seen++ < b->warmup)
 				b->skipped++;
-			else
+			else {
+				b->sent_at[b->nsamples] = sent;
 				b->samples[b->nsamples++] = now - sent;
+			}
 		}
 		rd_kafka_message_destroy(m);
 	}
@@ -519,6 +524,28 @@ pct_us(const int64_t *s, long n, double q)
 	return (double)s[i] / 1000.0;
 }
 
+static int
+dump_samples(const struct bench *b, const char *path)
+{
+	FILE *fp = fopen(path, "w");
+	long i;
+
+	if (fp == NULL) {
+		fprintf(
+		    stderr, "bench_latency: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < b->nsamples; i++)
+		fprintf(fp, "%" PRId64 " %" PRId64 "\n", b->sent_at[i],
+		    b->samples[i]);
+	if (fclose(fp) != 0) {
+		fprintf(
+		    stderr, "bench_latency: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -526,7 +553,7 @@ usage(void)
 	    "usage: bench_latency -l HOST:PORT -b HOST:PORT [-t TOPIC] "
 	    "[-s SYMBOL]\n"
 	    "                     [-n SAMPLES] [-W WARMUP] [-i INTERVAL_US] "
-	    "[-T TIMEOUT_S]\n");
+	    "[-T TIMEOUT_S] [-o FILE]\n");
 	exit(2);
 }
 
@@ -536,7 +563,7 @@ main(int argc, char **argv)
 	struct bench b;
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss), c, started = 0, ret = 1;
-	const char *listen_addr = NULL;
+	const char *listen_addr = NULL, *dump = NULL;
 	pthread_t thr;
 	struct timeval tv;
 	double sum = 0;
@@ -552,7 +579,7 @@ main(int argc, char **argv)
 	b.interval_us = 2000;
 	b.timeout_s = 120;
 	b.consumer_err = 1;
-	while ((c = getopt(argc, argv, "l:b:t:s:n:W:i:T:h")) != -1) {
+	while ((c = getopt(argc, argv, "l:b:t:s:n:W:i:T:o:h")) != -1) {
 		switch (c) {
 		case 'l':
 			listen_addr = optarg;
@@ -578,6 +605,9 @@ main(int argc, char **argv)
 		case 'T':
 			b.timeout_s = strtol(optarg, NULL, 10);
 			break;
+		case 'o':
+			dump = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -591,7 +621,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_latency: bad address %s\n", listen_addr);
 		return 2;
 	}
-	if ((b.samples = calloc((size_t)b.want, sizeof(*b.samples))) == NULL)
+	b.samples = calloc((size_t)b.want, sizeof(*b.samples));
+	b.sent_at = calloc((size_t)b.want, sizeof(*b.sent_at));
+	if (b.samples == NULL || b.sent_at == NULL)
 		goto out;
 	if ((b.base = event_base_new()) == NULL)
 		goto out;
@@ -623,6 +655,8 @@ main(int argc, char **argv)
 	if (b.failed || b.consumer_err || b.nsamples == 0)
 		goto out;
 
+	if (dump != NULL && dump_samples(&b, dump) != 0)
+		goto out;
 	qsort(b.samples, (size_t)b.nsamples, sizeof(*b.samples), cmp_i64);
 	for (i = 0; i < b.nsamples; i++)
 		sum += (double)b.samples[i];
@@ -652,5 +686,6 @@ out:
 	if (b.base != NULL)
 		event_base_free(b.base);
 	free(b.samples);
+	free(b.sent_at);
 	return ret;
 }

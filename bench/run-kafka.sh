@@ -17,6 +17,9 @@
 #	FETCH_16K_ARGS, FETCH_TRADE_ARGS, LATENCY_ARGS   extra arguments,
 #	    e.g. FETCH_TRADE_ARGS='-n 1000000' for a shorter run
 #	PIN=1            pin the daemon to CPU 0 and the benches to CPU 1
+#	RT=1             run the daemon and the benches SCHED_FIFO (chrt -f 10),
+#	    a diagnostic: on a machine shared with busy processes it shows
+#	    what the scheduler's time slices add to the latency tail
 #	DAEMON_PREFIX    command put before the daemon (e.g. a profiler)
 #	IPERF_SECONDS    length of the iperf3 run [5]
 
@@ -62,11 +65,15 @@ if [ "${PIN:-0}" = 1 ]; then
 	pin_daemon="taskset -c 0"
 	pin_bench="taskset -c 1"
 fi
+if [ "${RT:-0}" = 1 ]; then
+	pin_daemon="chrt -f 10 $pin_daemon"
+	pin_bench="chrt -f 10 $pin_bench"
+fi
 
 commands=$tmp/commands
 : >"$commands"
 note() {
-	printf '  %s\n' "$*" >>"$commands"
+	printf '  %s\n' "$(echo "$*" | sed 's/^ *//')" >>"$commands"
 }
 
 free_port() {
@@ -109,6 +116,17 @@ stop_daemon() {
 	pids=$(echo "$pids" | sed "s/ $1\b//")
 }
 
+# Percent of CPU time idle over one second: others' load skews figures.
+cpu_idle() {
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	printf '%s\n%s\n' "$a" "$b" | awk '{
+		t = 0; for (i = 2; i <= NF; i++) t += $i
+		if (NR == 1) { t1 = t; i1 = $5 + $6 }
+		else printf "%.0f\n", 100 * ($5 + $6 - i1) / (t - t1) }'
+}
+
 result() { # FILE KEY: the value of KEY= on the file's RESULT line
 	sed -n "s/^RESULT .*[ ]$2=\([^ ]*\).*/\1/p" "$1" | tail -n 1
 }
@@ -116,7 +134,8 @@ result() { # FILE KEY: the value of KEY= on the file's RESULT line
 ok=1
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "== machine: $(nproc) CPUs, $cpu; $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "CPU idle over 1 s: $(cpu_idle)%"
 echo "== build: $build"
 
 # ---- iperf3: the loopback bandwidth the 16 KiB fetch is compared to ----
@@ -127,20 +146,22 @@ note "iperf3 -c 127.0.0.1 -p $iport -t $isecs -J"
 iperf3 -s -1 -B 127.0.0.1 -p "$iport" >"$tmp/iperf-server.log" 2>&1 &
 ipid=$!
 pids="$pids $ipid"
+# Wait for the listening socket without connecting to it: a probe
+# connection would count as the one client of -s -1.
 i=0
-iperf_bps=
-while [ $i -lt 50 ]; do
-	if iperf3 -c 127.0.0.1 -p "$iport" -t "$isecs" -J \
-	    >"$tmp/iperf.json" 2>&1; then
-		iperf_bps=$(perl -MJSON::PP -e '
-			local $/; my $j = decode_json(<STDIN>);
-			printf "%.0f\n", $j->{end}{sum_received}{bits_per_second};
-		' <"$tmp/iperf.json")
-		break
-	fi
+while [ $i -lt 100 ] && ! ss -Hltn "sport = :$iport" | grep -q .; do
 	sleep 0.1
 	i=$((i + 1))
 done
+iperf_bps=
+if timeout $((isecs + 30)) iperf3 -c 127.0.0.1 -p "$iport" -t "$isecs" -J \
+    >"$tmp/iperf.json" 2>&1; then
+	iperf_bps=$(perl -MJSON::PP -e '
+		local $/; my $j = decode_json(<STDIN>);
+		printf "%.0f\n", $j->{end}{sum_received}{bits_per_second};
+	' <"$tmp/iperf.json")
+fi
+kill "$ipid" 2>/dev/null
 wait "$ipid" 2>/dev/null
 pids=$(echo "$pids" | sed "s/ $ipid\b//")
 if [ -z "$iperf_bps" ]; then
@@ -233,20 +254,21 @@ fi
 
 echo
 echo "== Summary ($(nproc) CPUs, $cpu)"
-printf '%-34s %-34s %-22s %s\n' path figure target verdict
-printf '%-34s %-34s %-22s %s\n' "iperf3 loopback (1 stream)" \
+printf '%-32s %-46s %-20s %s\n' path figure target verdict
+printf '%-32s %-46s %-20s %s\n' "iperf3 loopback (1 stream)" \
     "${iperf_mbs} MB/s" "-" "-"
-printf '%-34s %-34s %-22s %s\n' "Fetch, 16 KiB records" \
+printf '%-32s %-46s %-20s %s\n' "Fetch, 16 KiB records" \
     "${f16_mbs:-?} MB/s (${pct:-?}%), ${f16_rps:-?} rec/s" \
     ">= 50% of iperf3" "$(verdict "$pct" ">=" 50)"
-printf '%-34s %-34s %-22s %s\n' "Fetch, trade-sized records" \
+printf '%-32s %-46s %-20s %s\n' "Fetch, trade-sized records" \
     "${ftr_rps:-?} rec/s (${ftr_mbs:-?} MB/s)" ">= 1,000,000 rec/s" \
     "$(verdict "$ftr_rps" ">=" 1000000)"
-printf '%-34s %-34s %-22s %s\n' "frame -> long-polling consumer" \
+printf '%-32s %-46s %-20s %s\n' "frame -> long-polling consumer" \
     "p50 ${l50:-?} us, p99 ${l99:-?} us, max ${lmax:-?} us" \
     "p99 <= 1000 us" "$(verdict "$l99" "<=" 1000)"
 echo
 echo "== Commands (ports were free loopback ports; data_dir in a temp dir)"
 cat "$commands"
-echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "CPU idle over 1 s: $(cpu_idle)%"
 [ $ok = 1 ]
