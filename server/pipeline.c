@@ -80,12 +80,19 @@ static void
 on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct pipeline *p = arg;
+	struct seglog_stats ss;
 	size_t freed;
 
 	CHECK_MAGIC(p, PIPELINE_MAGIC);
 	freed = seglog_expire(p->log, now_ms());
 	if (freed > 0)
 		log_debug("log retention released %zu bytes", freed);
+	seglog_get_stats(p->log, &ss);
+	stats.log_appends_total = ss.appends;
+	stats.log_records_total = ss.records;
+	stats.log_bytes_total = ss.bytes_appended;
+	stats.log_expired_bytes_total = ss.bytes_expired;
+	stats.log_bytes = ss.bytes;
 	upstream_flush(p->upstream);
 }
 
@@ -147,6 +154,14 @@ pipeline_start(
 		log_err("topic %s: %s", cfg->topic, err_str(rc));
 		goto fail;
 	}
+	/* The state file remembers topics; a partition count cannot change
+	 * under existing consumers' feet. */
+	if (rc == ERR_EXISTS &&
+	    seglog_topic_partitions(p->trades) != cfg->partitions)
+		log_warn("topic %s keeps its %d partitions from %s "
+		         "(partitions is %d): remove that file to change it",
+		    cfg->topic, seglog_topic_partitions(p->trades), state,
+		    cfg->partitions);
 
 	p->kafka = kafka_server_new(base, cfg, p->log);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
