@@ -68,6 +68,7 @@
 #include "proto/err.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/sim_market.h"
 #include "server/xmalloc.h"
@@ -158,24 +159,6 @@ static uint8_t *cap_buf; /* the whole capture, header skipped at cap_hdr */
 static size_t cap_len, cap_hdr;
 
 static void conn_free(struct conn *c, const char *why);
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---- sending ------------------------------------------------------------ */
 
@@ -364,7 +347,7 @@ trades_left(struct conn *c)
 	if (opt.max_trades <= 0 || c->trades < (uint64_t)opt.max_trades)
 		return 1;
 	if (!c->done) {
-		int64_t ms = mono_ms() - c->open_ms;
+		int64_t ms = clock_mono_ms() - c->open_ms;
 
 		c->done = 1;
 		log_info("done conn=%d trades=%llu frames=%llu ms=%lld "
@@ -457,10 +440,11 @@ fill(struct conn *c)
 	if (!can_send(c) || (have = out_len(c)) >= FILL_LOW)
 		return;
 	if (cap_buf != NULL)
-		(void)gen_capture(c, wall_us(), FILL_HIGH - have);
+		(void)gen_capture(c, clock_wall_us(), FILL_HIGH - have);
 	else
 		while (c->batch.len + have < FILL_HIGH &&
-		       gen_trades(c, wall_us() / 1000, 64 * opt.per_frame) > 0)
+		       gen_trades(
+		           c, clock_wall_us() / 1000, 64 * opt.per_frame) > 0)
 			;
 	flush_batch(c);
 }
@@ -486,7 +470,7 @@ pace(struct conn *c, int64_t now_ms)
 	c->owed += (double)opt.rate * (double)(dt > 1000 ? 1000 : dt) / 1000.0;
 	n = (int64_t)c->owed;
 	if (n > 0) {
-		c->owed -= (double)gen_trades(c, wall_us() / 1000, n);
+		c->owed -= (double)gen_trades(c, clock_wall_us() / 1000, n);
 		if (c->owed > (double)opt.rate)
 			c->owed = (double)opt.rate;
 		flush_batch(c);
@@ -583,7 +567,7 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	CHECK_MAGIC(c, CONN_MAGIC);
 	switch (c->state) {
@@ -606,7 +590,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (cap_buf != NULL) {
 		if (opt.speed > 0 && out_len(c) < RATE_QUEUE_MAX) {
-			(void)gen_capture(c, wall_us(), FILL_HIGH);
+			(void)gen_capture(c, clock_wall_us(), FILL_HIGH);
 			flush_batch(c);
 		} else {
 			fill(c);
@@ -694,7 +678,7 @@ reject(struct conn *c, int status, const char *why)
 	wbuf_fini(&w);
 	/* Close once the answer is out (write_cb), or after CLOSING_MS. */
 	c->state = C_CLOSING;
-	c->last_ms = mono_ms();
+	c->last_ms = clock_mono_ms();
 }
 
 static void
@@ -710,7 +694,7 @@ ws_process(struct conn *c)
 	}
 	if (!wslay_event_get_read_enabled(c->ws)) {
 		c->state = C_CLOSING;
-		c->last_ms = mono_ms();
+		c->last_ms = clock_mono_ms();
 		if (out_len(c) == 0) {
 			conn_free(c, "websocket closed");
 			return;
@@ -768,7 +752,7 @@ handshake(struct conn *c)
 	bufferevent_write(c->bev, w.buf, w.len);
 	wbuf_fini(&w);
 	c->state = C_OPEN;
-	c->open_ms = c->last_ms = c->last_ping_ms = mono_ms();
+	c->open_ms = c->last_ms = c->last_ping_ms = clock_mono_ms();
 	log_info("open conn=%d peer=%s path=%s%s", c->id, c->peer, shown,
 	    c->faults ? "" : " (no faults)");
 	if (evbuffer_get_length(in) > 0)
@@ -851,7 +835,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->magic = CONN_MAGIC;
 	c->id = ++next_id;
 	c->faults = opt.faults_conns <= 0 || c->id <= opt.faults_conns;
-	c->accept_ms = mono_ms();
+	c->accept_ms = clock_mono_ms();
 	c->cap_off = cap_hdr;
 	c->cap_t0_us = -1;
 	wbuf_init(&c->payload, FRAME_MAX);

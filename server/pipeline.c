@@ -34,6 +34,7 @@
 #include "proto/err.h"
 #include "server/ingest.h"
 #include "server/kafka_server.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/pipeline.h"
 #include "server/stats.h"
@@ -57,15 +58,6 @@ struct pipeline {
 	struct event *housekeeping;
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static void
 on_append(struct seglog_topic *t, int part, void *arg)
 {
@@ -84,7 +76,7 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	size_t freed;
 
 	CHECK_MAGIC(p, PIPELINE_MAGIC);
-	freed = seglog_expire(p->log, now_ms());
+	freed = seglog_expire(p->log, clock_wall_ms());
 	if (freed > 0)
 		log_debug("log retention released %zu bytes", freed);
 	seglog_get_stats(p->log, &ss);

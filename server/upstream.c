@@ -26,6 +26,7 @@
 #include "proto/err.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/sim_market.h"
 #include "server/stats.h"
@@ -75,15 +76,6 @@ struct upstream {
 	FILE *cap_fp;
 	struct wbuf cap;
 };
-
-static int64_t
-now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static void
 deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
@@ -303,7 +295,7 @@ static void
 sim_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream *u = arg;
-	int64_t now = now_us(), now_ms = now / 1000;
+	int64_t now = clock_wall_us(), now_ms = now / 1000;
 	int64_t burst;
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
@@ -343,11 +335,11 @@ static int
 sim_new(struct upstream *u)
 {
 	u->sim = sim_market_new((const char *const *)u->cfg->symbols,
-	    u->cfg->nsymbols, (uint64_t)now_us());
+	    u->cfg->nsymbols, (uint64_t)clock_wall_us());
 	if (u->sim == NULL)
 		return ERR_NOMEM;
-	u->sim_rng = (uint64_t)now_us() | 1;
-	u->sim_last_ping_ms = now_us() / 1000;
+	u->sim_rng = (uint64_t)clock_wall_us() | 1;
+	u->sim_last_ping_ms = clock_wall_us() / 1000;
 	wbuf_init(&u->frame, INGEST_MAX_MSG);
 	u->timer = event_new(u->base, -1, EV_PERSIST, sim_tick, u);
 	u->state = "generating";
@@ -396,7 +388,7 @@ replay_run(struct upstream *u)
 			u->state = "replay failed";
 			return;
 		}
-		now = now_us();
+		now = clock_wall_us();
 		if (u->replay_t0_us < 0) {
 			u->replay_t0_us = (int64_t)f.t_us;
 			u->replay_start_us = now;
@@ -533,7 +525,7 @@ upstream_reload(struct upstream *u, const struct config *cfg)
 		struct sim_market *m;
 
 		m = sim_market_new((const char *const *)cfg->symbols,
-		    cfg->nsymbols, (uint64_t)now_us());
+		    cfg->nsymbols, (uint64_t)clock_wall_us());
 		if (m != NULL) {
 			sim_market_free(u->sim);
 			u->sim = m;

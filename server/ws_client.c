@@ -49,6 +49,7 @@
 #include "proto/err.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/stats.h"
 #include "server/ws_client.h"
@@ -139,24 +140,6 @@ static void attempt(struct ws_client *c);
 static void connect_next(struct ws_client *c);
 
 /* ---- time, randomness, text -------------------------------------------- */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static uint64_t
 next_rand(struct ws_client *c)
@@ -287,7 +270,7 @@ ws_drop(struct ws_client *c)
 	int was_open = c->state == WS_OPEN || c->state == WS_CLOSING;
 	int64_t delay;
 
-	if (was_open && mono_ms() - c->open_ms >= c->healthy_ms)
+	if (was_open && clock_mono_ms() - c->open_ms >= c->healthy_ms)
 		c->failures = 0;
 	conn_teardown(c);
 	evtimer_del(c->timer);
@@ -599,7 +582,7 @@ open_ws(struct ws_client *c)
 	}
 	wslay_event_config_set_max_recv_msg_length(c->ws, c->max_msg);
 	c->state = WS_OPEN;
-	c->open_ms = c->last_rx_ms = mono_ms();
+	c->open_ms = c->last_rx_ms = clock_mono_ms();
 	stats.feed_connects_total++;
 	evtimer_del(c->timer);
 	if (c->stall_ms > 0)
@@ -671,8 +654,8 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct ws_client *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
-	c->rx_us = wall_us();
-	c->last_rx_ms = mono_ms();
+	c->rx_us = clock_wall_us();
+	c->last_rx_ms = clock_mono_ms();
 	switch (c->state) {
 	case WS_HANDSHAKE:
 		hs_read(c);
@@ -829,7 +812,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		                               : "TCP connect");
 		break;
 	case WS_OPEN:
-		idle = mono_ms() - c->last_rx_ms;
+		idle = clock_mono_ms() - c->last_rx_ms;
 		if (idle < c->stall_ms) {
 			arm(c->timer, c->stall_ms - idle);
 			break;
@@ -1120,7 +1103,7 @@ ws_client_new(struct event_base *base, struct evdns_base *dns,
 	    opts->max_msg_bytes > 0 ? opts->max_msg_bytes : DEF_MAX_MSG;
 	if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
 	    c->rng == 0)
-		c->rng = (uint64_t)wall_us() | 1;
+		c->rng = (uint64_t)clock_wall_us() | 1;
 	if (c->tls && (rc = make_ssl_ctx(c, opts->ca_file)) != 0)
 		goto out;
 	c->timer = evtimer_new(base, timer_cb, c);
