@@ -82,4 +82,36 @@ for my $f (@faults) {
 	is($d->stop, 0, 'clean exit');
 }
 
+# 5. SIGHUP reloads the symbol list: the difference is unsubscribed and
+# subscribed on the open connection.
+{
+	my $sim = Daemon::Sim->new(args => ['--listen', '127.0.0.1:0',
+	    '--rate', '200']);
+	my $d = Daemon->new(no_start => 1);
+	my $conf = $d->dir . '/finnstream.conf';
+	my $write = sub {
+		open(my $fh, '>', $conf) or die;
+		print $fh "feed finnhub\nfeed_url " . $sim->url .
+		    "\nsymbols $_[0]\n";
+		close $fh;
+	};
+	$write->('AAPL,MSFT');
+	$d->{args} = [@{$d->{args}}, '-c', $conf];
+	$d->{env} = {FINNHUB_TOKEN => $token};
+	$d->start;
+	ok($sim->log_like(qr/subscribe conn=1 symbol=MSFT/),
+	    'subscribed from the config file') or diag($sim->log);
+	$write->('AAPL,TSLA');
+	kill 'HUP', $d->pid;
+	ok($sim->log_like(qr/unsubscribe conn=1 symbol=MSFT/),
+	    'SIGHUP: a removed symbol is unsubscribed') or diag($sim->log);
+	ok($sim->log_like(qr/subscribe conn=1 symbol=TSLA/),
+	    'SIGHUP: an added symbol is subscribed on the same connection')
+	    or diag($sim->log);
+	unlike($sim->log, qr/conn=2/, 'without reconnecting');
+	ok($d->log_like(qr/symbols reloaded: 1 subscribed, 1 unsubscribed/),
+	    'and the daemon says so') or diag($d->log);
+	is($d->stop, 0, 'clean exit');
+}
+
 done_testing();
