@@ -45,7 +45,7 @@ command -v iperf3 >/dev/null 2>&1 || {
 	exit 1
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/run-kafka.XXXXXX") || exit 1
+tmp=$(mktemp -d -t run-kafka.XXXXXX) || exit 1
 pids=
 cleanup() {
 	for p in $pids; do
@@ -207,20 +207,28 @@ stop_daemon "$dpid"
 wport=$(free_port)
 kport=$(free_port)
 hport=$(free_port)
-note "$pin_bench bench_latency -l 127.0.0.1:$wport -b 127.0.0.1:$kport ${LATENCY_ARGS:-}"
+FINNHUB_TOKEN=x
+export FINNHUB_TOKEN
+note "(with FINNHUB_TOKEN=x in the environment)"
+# The daemon first: its feed retries the websocket every 200 ms at most,
+# while the bench's consumer needs the Kafka listener up.
+start_daemon latency --feed finnhub --feed_url "ws://127.0.0.1:$wport" \
+    --symbols BENCH --kafka_listen "127.0.0.1:$kport" \
+    --http_listen "127.0.0.1:$hport" --data_dir "$tmp/latency-data" \
+    --feed_backoff_max_ms 200 --log_level warn
+if ! wait_port "$kport" "$dpid"; then
+	echo "finnstreamd did not start:" >&2
+	cat "$tmp/latency.log" >&2
+	exit 1
+fi
+note "$pin_bench bench_latency -l 127.0.0.1:$wport" \
+    "-b 127.0.0.1:$kport ${LATENCY_ARGS:-}"
 echo "== bench_latency ${LATENCY_ARGS:-}"
 # shellcheck disable=SC2086
 $pin_bench "$latency" -l "127.0.0.1:$wport" -b "127.0.0.1:$kport" \
     ${LATENCY_ARGS:-} >"$tmp/latency.out" 2>&1 &
 lpid=$!
 pids="$pids $lpid"
-FINNHUB_TOKEN=x
-export FINNHUB_TOKEN
-note "(with FINNHUB_TOKEN=x in the environment)"
-start_daemon latency --feed finnhub --feed_url "ws://127.0.0.1:$wport" \
-    --symbols BENCH --kafka_listen "127.0.0.1:$kport" \
-    --http_listen "127.0.0.1:$hport" --data_dir "$tmp/latency-data" \
-    --feed_backoff_max_ms 200 --log_level warn
 wait "$lpid"
 pids=$(echo "$pids" | sed "s/ $lpid\b//")
 cat "$tmp/latency.out"
