@@ -289,6 +289,18 @@ set_why(struct ws_client *c, const char *fmt, va_list ap)
 	mask_secrets(c, c->why);
 }
 
+/* Log c->why: a counted warning when it is an error, else info. */
+static void
+report_why(struct ws_client *c, int is_error)
+{
+	if (is_error) {
+		stats.feed_ws_errors_total++;
+		log_cwarn(LOG_CTX, "%s: %s", c->display, c->why);
+	} else {
+		log_cinfo(LOG_CTX, "%s: %s", c->display, c->why);
+	}
+}
+
 /* Log why (a warning if it is an error), count it, and drop. */
 static void __attribute__((format(printf, 3, 4)))
 ws_fail(struct ws_client *c, int is_error, const char *fmt, ...)
@@ -298,12 +310,7 @@ ws_fail(struct ws_client *c, int is_error, const char *fmt, ...)
 	va_start(ap, fmt);
 	set_why(c, fmt, ap);
 	va_end(ap);
-	if (is_error) {
-		stats.feed_ws_errors_total++;
-		log_cwarn(LOG_CTX, "%s: %s", c->display, c->why);
-	} else {
-		log_cinfo(LOG_CTX, "%s: %s", c->display, c->why);
-	}
+	report_why(c, is_error);
 	ws_drop(c);
 }
 
@@ -358,12 +365,7 @@ begin_close(struct ws_client *c, int is_error, const char *fmt, ...)
 	va_start(ap, fmt);
 	set_why(c, fmt, ap);
 	va_end(ap);
-	if (is_error) {
-		stats.feed_ws_errors_total++;
-		log_cwarn(LOG_CTX, "%s: %s", c->display, c->why);
-	} else {
-		log_cinfo(LOG_CTX, "%s: %s", c->display, c->why);
-	}
+	report_why(c, is_error);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		ws_drop(c);
 		return;
