@@ -31,6 +31,7 @@
 #include "server/sim_market.h"
 #include "server/stats.h"
 #include "server/upstream.h"
+#include "server/xorshift.h"
 #include "server/ws_client.h"
 #include "server/xmalloc.h"
 
@@ -281,16 +282,6 @@ finnhub_new(struct upstream *u, struct evdns_base *dns)
 
 /* ---- sim -------------------------------------------------------------- */
 
-static uint64_t
-sim_rand(struct upstream *u)
-{
-	/* xorshift64*: cheap, and quality is not the point here. */
-	u->sim_rng ^= u->sim_rng >> 12;
-	u->sim_rng ^= u->sim_rng << 25;
-	u->sim_rng ^= u->sim_rng >> 27;
-	return u->sim_rng * 0x2545F4914F6CDD1Dull;
-}
-
 static void
 sim_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -312,7 +303,7 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 	/* Finnhub packs a few trades per frame; at high rates, more. */
 	burst = u->cfg->sim_rate / 2000 + 4;
 	while (u->sim_owed >= 1.0) {
-		int n = 1 + (int)(sim_rand(u) % (uint64_t)burst);
+		int n = 1 + (int)(xorshift64s(&u->sim_rng) % (uint64_t)burst);
 
 		if (n > (int)u->sim_owed)
 			n = (int)u->sim_owed;

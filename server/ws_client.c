@@ -53,6 +53,7 @@
 #include "server/log.h"
 #include "server/stats.h"
 #include "server/ws_client.h"
+#include "server/xorshift.h"
 #include "server/xmalloc.h"
 
 #define WS_CLIENT_MAGIC     0x77736c63
@@ -140,16 +141,6 @@ static void attempt(struct ws_client *c);
 static void connect_next(struct ws_client *c);
 
 /* ---- time, randomness, text -------------------------------------------- */
-
-static uint64_t
-next_rand(struct ws_client *c)
-{
-	/* xorshift64*: only spreads reconnects, so strength is no concern. */
-	c->rng ^= c->rng >> 12;
-	c->rng ^= c->rng << 25;
-	c->rng ^= c->rng >> 27;
-	return c->rng * 0x2545F4914F6CDD1Dull;
-}
 
 static void
 arm(struct event *ev, int64_t ms)
@@ -257,7 +248,7 @@ backoff_delay(struct ws_client *c)
 	if (cap > c->backoff_max_ms)
 		cap = c->backoff_max_ms;
 	c->failures++;
-	return (int64_t)(next_rand(c) % (uint64_t)(cap + 1));
+	return (int64_t)(xorshift64s(&c->rng) % (uint64_t)(cap + 1));
 }
 
 /*

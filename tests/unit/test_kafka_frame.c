@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto/kafka_frame.h"
+#include "tests/lib/hex.h"
 #include "tests/lib/tap.h"
 
 /* librdkafka's first request: ApiVersions v3 (header v2, flexible body). */
@@ -21,22 +22,6 @@ static const char kp_apiver_v0[] =
     "00000021001200000000000100176b61666b612d707974686f6e2d70726f6475"
     "6365722d31";
 
-static size_t
-unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(h) / 2, i;
-	unsigned int b;
-
-	if (n > cap)
-		abort();
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &b) != 1)
-			abort();
-		out[i] = (uint8_t)b;
-	}
-	return n;
-}
-
 static void
 test_frame_size(void)
 {
@@ -44,7 +29,7 @@ test_frame_size(void)
 	size_t n, i, flen = 0;
 	int rc, bad = 0;
 
-	n = unhex(rdk_apiver_v3, buf, sizeof(buf));
+	n = unhex_into(rdk_apiver_v3, buf, sizeof(buf));
 	for (i = 0; i < 4; i++)
 		if (kafka_frame_size(buf, i, 1024, &flen) != 0)
 			bad++;
@@ -87,7 +72,7 @@ test_request_header(void)
 	size_t n, i, off;
 	int rc, bad = 0;
 
-	n = unhex(rdk_apiver_v3, buf, sizeof(buf));
+	n = unhex_into(rdk_apiver_v3, buf, sizeof(buf));
 	rc = kafka_decode_request_header(buf + 4, n - 4, &h, &off);
 	is_int(rc, 2 + 2 + 4 + 2 + 7 + 1, "v3 ApiVersions: header v2 length");
 	is_int(h.api_key, KAFKA_API_API_VERSIONS, "api key");
@@ -106,7 +91,7 @@ test_request_header(void)
 	ok(rc == 18 && h.api_version == 9 && h.correlation_id == 1,
 	    "ApiVersions v9 header still decodes");
 
-	n = unhex(kp_apiver_v0, buf, sizeof(buf));
+	n = unhex_into(kp_apiver_v0, buf, sizeof(buf));
 	rc = kafka_decode_request_header(buf + 4, n - 4, &h, NULL);
 	is_int(rc, (int)(n - 4), "v0 ApiVersions: the whole frame is header");
 	ok(h.flexible == 0 &&

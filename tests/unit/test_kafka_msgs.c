@@ -20,6 +20,7 @@
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
 #include "proto/kafka_records.h"
+#include "tests/lib/hex.h"
 #include "tests/lib/tap.h"
 
 static const char rdk_apiver_v3[] =
@@ -145,24 +146,6 @@ union req {
 	struct kafka_fetch_req fe;
 	struct kafka_list_offsets_req lo;
 };
-
-static uint8_t *
-unhex(const char *h, size_t *lenp)
-{
-	size_t n = strlen(h) / 2, i;
-	unsigned int b;
-	uint8_t *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &b) != 1)
-			abort();
-		p[i] = (uint8_t)b;
-	}
-	*lenp = n;
-	return p;
-}
 
 static int
 decode_body(int key, int ver, const uint8_t *p, size_t n, union req *u,

@@ -15,6 +15,8 @@
 #include "proto/kafka_frame.h"
 #include "proto/kafka_records.h"
 #include "storage/crc32c.h"
+#include "server/xorshift.h"
+#include "tests/lib/hex.h"
 #include "tests/lib/tap.h"
 
 /* A Kafka broker's Fetch v4 answer: one batch, 3 records with headers. */
@@ -105,28 +107,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint8_t *
-unhex(const char *h, size_t *lenp)
-{
-	size_t n = strlen(h) / 2, i;
-	unsigned int b;
-	uint8_t *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	for (i = 0; i < n; i++) {
-		if (sscanf(h + 2 * i, "%2x", &b) != 1)
-			abort();
-		p[i] = (uint8_t)b;
-	}
-	*lenp = n;
-	return p;
+	return xorshift64s(&rng_state);
 }
 
 static int
