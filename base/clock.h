@@ -3,8 +3,8 @@
  * intervals (timeouts, back-off, rates); wall time stamps what is
  * received (capture records, the log's append time).
  */
-#ifndef SERVER_CLOCK_H
-#define SERVER_CLOCK_H
+#ifndef BASE_CLOCK_H
+#define BASE_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>

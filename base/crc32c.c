@@ -10,10 +10,12 @@
  * The choice and the tables are made once, before main, by a constructor,
  * so crc32c() is thread-safe without locks.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <string.h>
 
-#include "storage/crc32c.h"
+#include "base/crc32c.h"
 
 #define CRC32C_POLY 0x82F63B78u
 

@@ -3,16 +3,16 @@
  *
  * Kafka's RecordBatch v2 checksum, and the checksum of every block the
  * storage layer writes.  The feed encoder runs it over every batch, so it
- * uses the SSE4.2 crc32 instruction when the CPU has it (checked once, on
- * first use) and a portable slicing-by-8 table otherwise.
+ * uses the SSE4.2 crc32 instruction when the CPU has it (checked once, by
+ * a constructor before main) and a portable slicing-by-8 table otherwise.
  *
  * The value is the standard one (init ~0, final xor ~0), with the
  * inversion handled inside, so calls chain:
  *	crc32c(crc32c(0, a, na), b, nb) == crc32c(0, a || b, na + nb)
  * crc32c(0, "123456789", 9) == 0xE3069283.
  */
-#ifndef STORAGE_CRC32C_H
-#define STORAGE_CRC32C_H
+#ifndef BASE_CRC32C_H
+#define BASE_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

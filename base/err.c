@@ -1,9 +1,11 @@
 /*
  * err.c: text for the project's error codes (see err.h).
  */
+#include <config.h>
+
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 
 static const char *const err_names[] = {
     "try again",

@@ -6,8 +6,8 @@
  * errno) for protocol and format errors.  Codecs return >0 for bytes
  * consumed, 0 for "need more bytes", and a negative ERR_* on bad input.
  */
-#ifndef PROTO_ERR_H
-#define PROTO_ERR_H
+#ifndef BASE_ERR_H
+#define BASE_ERR_H
 
 enum {
 	ERR_BASE = -10000,

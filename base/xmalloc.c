@@ -1,18 +1,18 @@
 /*
  * xmalloc.c: allocation that aborts on exhaustion (see xmalloc.h).
  */
+#include <config.h>
+
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/xmalloc.h"
+#include "base/assert.h"
+#include "base/xmalloc.h"
 
 static void __attribute__((noreturn)) xmalloc_fail(const char *what, size_t n)
 {
-	fprintf(
-	    stderr, "fatal: %s of %zu bytes failed: out of memory\n", what, n);
-	abort();
+	assert_panic("fatal: %s of %zu bytes failed: out of memory", what, n);
 }
 
 void *

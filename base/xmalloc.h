@@ -5,8 +5,8 @@
  * size that came from the network or disk: check such sizes against a
  * configured limit and use malloc, returning ERR_NOMEM on failure.
  */
-#ifndef SERVER_XMALLOC_H
-#define SERVER_XMALLOC_H
+#ifndef BASE_XMALLOC_H
+#define BASE_XMALLOC_H
 
 #include <stddef.h>
 

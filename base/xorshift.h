@@ -2,10 +2,10 @@
  * xorshift.h: xorshift64*, the cheap generator for things where only
  * spread matters (reconnect jitter, the sim feed's burst sizes, tests).
  * Not for anything an attacker may predict; the sim market's prices use
- * xoshiro256** (sim_market.c) and the websocket masks RAND_bytes.
+ * xoshiro256** (feed_sim.c) and the websocket masks RAND_bytes.
  */
-#ifndef SERVER_XORSHIFT_H
-#define SERVER_XORSHIFT_H
+#ifndef BASE_XORSHIFT_H
+#define BASE_XORSHIFT_H
 
 #include <stdint.h>
 

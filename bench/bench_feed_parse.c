@@ -8,15 +8,18 @@
  * timed), 10 trades each by default.  Prints the best of 5 runs in
  * trades/s and MB/s of JSON.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
-#include "server/sim_market.h"
+#include "server/config.h"
+#include "server/feed/feed_sim.h"
 
 static double
 now_s(void)
@@ -33,8 +36,9 @@ main(int argc, char **argv)
 	int per_msg = argc > 1 ? atoi(argv[1]) : 10;
 	int nmsg = argc > 2 ? atoi(argv[2]) : 100000;
 	struct feed_trade *trades = NULL;
-	struct sim_market *m = NULL;
+	struct feed_sim *m = NULL;
 	struct feed_msg msg;
+	struct config cfg;
 	struct wbuf all;
 	char *scratch = NULL;
 	size_t *off = NULL, i, maxlen = 0, maxtrades, err_off;
@@ -48,9 +52,10 @@ main(int argc, char **argv)
 		                "[MESSAGES]]\n");
 		return 2;
 	}
-	for (nsym = 0; sim_default_symbols[nsym] != NULL; nsym++)
-		;
-	if ((m = sim_market_new(sim_default_symbols, nsym, 42)) == NULL ||
+	config_init(&cfg); /* the daemon's default symbols */
+	nsym = cfg.nsymbols;
+	if ((m = feed_sim_new((const char *const *)cfg.symbols, nsym, 42)) ==
+	        NULL ||
 	    (off = calloc((size_t)nmsg + 1, sizeof(*off))) == NULL) {
 		fprintf(stderr, "out of memory\n");
 		goto out;
@@ -58,7 +63,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (size_t)nmsg; i++) {
 		off[i] = all.len;
 		now_ms += 1;
-		ntrades += (int64_t)sim_market_frame(m, now_ms, per_msg, &all);
+		ntrades += (int64_t)feed_sim_frame(m, now_ms, per_msg, &all);
 		if (all.len - off[i] > maxlen)
 			maxlen = all.len - off[i];
 	}
@@ -110,7 +115,8 @@ main(int argc, char **argv)
 	    (double)all.len / best / 1e6, psum / 5);
 	rc = 0;
 out:
-	sim_market_free(m);
+	feed_sim_free(m);
+	config_fini(&cfg);
 	wbuf_fini(&all);
 	free(off);
 	free(trades);

@@ -26,6 +26,8 @@
  * consumer: starting partitions by hand needs no group coordinator, and
  * it is the same fetcher the high-level consumer uses.
  */
+#include <config.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /*
  * bench_ingest.c: (1) -> (2) without the network: Finnhub trade messages
  * parsed by proto/feed.c, encoded as RecordBatches and appended to the
- * log, through the daemon's own ingest_message().
+ * log, through the daemon's own feed_ingest_message().
  *
  *	bench/bench_ingest [TRADES_PER_MESSAGE [MESSAGES]]
  *
@@ -9,6 +9,8 @@
  * timed).  Retention runs as in the daemon, so memory stays bounded.
  * Prints the best of 5 runs.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,8 @@
 
 #include "proto/wbuf.h"
 #include "server/config.h"
-#include "server/ingest.h"
-#include "server/sim_market.h"
+#include "server/feed/feed_ingest.h"
+#include "server/feed/feed_sim.h"
 #include "server/stats.h"
 #include "storage/seglog.h"
 
@@ -37,9 +39,9 @@ main(int argc, char **argv)
 	int nmsg = argc > 2 ? atoi(argv[2]) : 200000;
 	struct seglog_limits lim;
 	struct seglog_topic *topic;
-	struct sim_market *m;
-	struct seglog *log;
-	struct ingest *in;
+	struct feed_sim *m;
+	struct seglog *sl;
+	struct feed_ingest *in;
 	struct config cfg;
 	struct wbuf all;
 	size_t *off, i, total_bytes;
@@ -58,15 +60,15 @@ main(int argc, char **argv)
 	lim.segment_bytes = 1 << 20;
 	lim.max_batch_bytes = 16 << 20;
 	lim.default_partitions = 4;
-	if (seglog_new(&lim, NULL, &log) != 0 ||
-	    seglog_topic_create(log, "trades", 6, 4, &topic) != 0) {
+	if (seglog_new(&lim, NULL, &sl) != 0 ||
+	    seglog_topic_create(sl, "trades", 6, 4, &topic) != 0) {
 		fprintf(stderr, "cannot create the log\n");
 		return 1;
 	}
-	in = ingest_new(&cfg, topic);
-	for (nsym = 0; sim_default_symbols[nsym] != NULL; nsym++)
-		;
-	m = sim_market_new(sim_default_symbols, nsym, 42);
+	in = feed_ingest_new(topic);
+	/* The daemon's default symbols. */
+	nsym = cfg.nsymbols;
+	m = feed_sim_new((const char *const *)cfg.symbols, nsym, 42);
 	if (m == NULL) {
 		fprintf(stderr, "cannot create the sim market\n");
 		return 1;
@@ -76,7 +78,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (size_t)nmsg; i++) {
 		off[i] = all.len;
 		now_ms += 1;
-		ntrades += (int64_t)sim_market_frame(m, now_ms, per_msg, &all);
+		ntrades += (int64_t)feed_sim_frame(m, now_ms, per_msg, &all);
 	}
 	off[nmsg] = all.len;
 	total_bytes = all.len;
@@ -89,10 +91,10 @@ main(int argc, char **argv)
 
 		t0 = now_s();
 		for (i = 0; i < (size_t)nmsg; i++) {
-			ingest_message(in, all.buf + off[i],
+			feed_ingest_message(in, all.buf + off[i],
 			    off[i + 1] - off[i], now_ms * 1000);
 			if ((i & 1023) == 0)
-				seglog_expire(log, now_ms);
+				seglog_expire(sl, now_ms);
 		}
 		t = now_s() - t0;
 		if ((int64_t)(stats.feed_trades_total - before) != ntrades) {
@@ -111,9 +113,9 @@ main(int argc, char **argv)
 	printf("best of 5: %.3f s  %.0f trades/s  %.1f ns/trade  %.0f MB/s\n",
 	    best, (double)ntrades / best, best * 1e9 / (double)ntrades,
 	    (double)total_bytes / best / 1e6);
-	ingest_free(in);
-	seglog_free(log);
-	sim_market_free(m);
+	feed_ingest_free(in);
+	seglog_free(sl);
+	feed_sim_free(m);
 	wbuf_fini(&all);
 	free(off);
 	config_fini(&cfg);

@@ -25,6 +25,8 @@
  * every sample (send time and latency, ns) to FILE, in arrival order, to
  * look for patterns in the tail.
  */
+#include <config.h>
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -47,7 +49,8 @@
 #include <librdkafka/rdkafka.h>
 #include <wslay/wslay.h>
 
-#include "proto/err.h"
+#include "base/assert.h"
+#include "base/err.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
 #include "server/log.h"

@@ -1,7 +1,7 @@
 /*
  * bench_ws_ingest.c: (1) -> (2) over the network: finnhub-sim sends
  * Finnhub trade messages as fast as the socket takes them; the daemon's
- * own ws_client (libevent + wslay), ingest_message() and the log take
+ * own feed_ws (libevent + wslay), feed_ingest_message() and the log take
  * them in, on one event loop, as in finnstreamd.
  *
  *	bench/bench_ws_ingest [-s FINNHUB_SIM] [-n TRADES] [-k PER_MSG] [-t]
@@ -9,6 +9,8 @@
  * -t uses wss:// (a throw-away certificate made with the openssl CLI).
  * Timing runs from the first trade received to the N-th appended.
  */
+#include <config.h>
+
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -26,17 +28,18 @@
 #include "proto/feed.h"
 #include "proto/wbuf.h"
 #include "server/config.h"
-#include "server/ingest.h"
+#include "server/feed/feed_ingest.h"
+#include "server/feed/feed_sim.h"
+#include "server/feed/feed_ws.h"
 #include "server/log.h"
-#include "server/sim_market.h"
 #include "server/stats.h"
-#include "server/ws_client.h"
 #include "storage/seglog.h"
 
 struct bench {
 	struct event_base *base;
-	struct ws_client *ws;
-	struct ingest *in;
+	struct feed_ws *ws;
+	struct feed_ingest *in;
+	const struct config *cfg; /* its symbols are subscribed */
 	long long target;
 	double t_first, t_done;
 };
@@ -58,10 +61,10 @@ on_open(void *arg)
 	int i;
 
 	wbuf_init(&w, 0);
-	for (i = 0; sim_default_symbols[i] != NULL; i++) {
+	for (i = 0; i < b->cfg->nsymbols; i++) {
 		wbuf_reset(&w);
-		feed_encode_subscribe(&w, "subscribe", sim_default_symbols[i]);
-		ws_client_send_text(b->ws, w.buf, w.len);
+		feed_encode_subscribe(&w, "subscribe", b->cfg->symbols[i]);
+		feed_ws_send_text(b->ws, w.buf, w.len);
 	}
 	wbuf_fini(&w);
 }
@@ -74,7 +77,7 @@ on_message(
 
 	if (b->t_first == 0)
 		b->t_first = now_s();
-	ingest_message(b->in, msg, len, recv_us);
+	feed_ingest_message(b->in, msg, len, recv_us);
 	if ((long long)stats.feed_trades_total >= b->target) {
 		b->t_done = now_s();
 		event_base_loopbreak(b->base);
@@ -90,14 +93,14 @@ on_close(void *arg, const char *why)
 int
 main(int argc, char **argv)
 {
-	static const struct ws_client_cb cb = {on_open, on_message, on_close};
+	static const struct feed_ws_cb cb = {on_open, on_message, on_close};
 	const char *sim = "bench/finnhub-sim";
 	char url[256], line[256], ntxt[32], ktxt[32], dir[] = "/tmp/fsbXXXXXX";
 	char cert[300], key[300], cmd[1024];
-	struct ws_client_opts o;
+	struct feed_ws_opts o;
 	struct seglog_limits lim;
 	struct seglog_topic *topic;
-	struct seglog *log;
+	struct seglog *sl;
 	struct config cfg;
 	struct bench b;
 	int c, tls = 0, per = 10, port = 0, pfd[2];
@@ -181,20 +184,21 @@ main(int argc, char **argv)
 	lim.segment_bytes = 1 << 20;
 	lim.max_batch_bytes = 16 << 20;
 	lim.default_partitions = 4;
-	if (seglog_new(&lim, NULL, &log) != 0 ||
-	    seglog_topic_create(log, "trades", 6, 4, &topic) != 0)
+	if (seglog_new(&lim, NULL, &sl) != 0 ||
+	    seglog_topic_create(sl, "trades", 6, 4, &topic) != 0)
 		return 1;
 	memset(&b, 0, sizeof(b));
 	b.target = n;
 	b.base = event_base_new();
-	b.in = ingest_new(&cfg, topic);
+	b.in = feed_ingest_new(topic);
+	b.cfg = &cfg;
 	memset(&o, 0, sizeof(o));
 	o.url = url;
 	o.ca_file = tls ? cert : NULL;
 	o.max_msg_bytes = INGEST_MAX_MSG;
-	if (ws_client_new(b.base, NULL, &o, &cb, &b, &b.ws) != 0)
+	if (feed_ws_new(b.base, NULL, &o, &cb, &b, &b.ws) != 0)
 		return 1;
-	ws_client_start(b.ws);
+	feed_ws_start(b.ws);
 	event_base_dispatch(b.base);
 	if (b.t_done == 0) {
 		fprintf(stderr, "stopped after %llu trades\n",
@@ -210,9 +214,9 @@ main(int argc, char **argv)
 	    (double)stats.feed_bytes_total / (b.t_done - b.t_first) / 1e6,
 	    (unsigned long long)stats.feed_bad_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total);
-	ws_client_free(b.ws);
-	ingest_free(b.in);
-	seglog_free(log);
+	feed_ws_free(b.ws);
+	feed_ingest_free(b.in);
+	seglog_free(sl);
 	event_base_free(b.base);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

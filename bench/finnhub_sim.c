@@ -7,7 +7,7 @@
  * {"type":"unsubscribe",...}; the server sends {"data":[...],
  * "type":"trade"} for the symbols that connection subscribed to,
  * {"type":"ping"} about every minute, and {"msg":...,"type":"error"}.
- * Trades come from the synthetic market (server/sim_market.h, one market
+ * Trades come from the synthetic market (server/feed_sim.h, one market
  * per connection over its subscribed symbols) or from a capture file
  * (proto/capture.h) replayed at its recorded pace; a capture is sent as
  * recorded, all its symbols, once the connection has subscribed to
@@ -37,6 +37,8 @@
  * bound (tests read the port from it); stderr gets a line per
  * connection, subscription and fault, e.g. "subscribe conn=3 symbol=AAPL".
  */
+#include <config.h>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -64,14 +66,15 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "proto/capture.h"
-#include "proto/err.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
-#include "server/clock.h"
+#include "server/feed/feed_sim.h"
 #include "server/log.h"
-#include "server/sim_market.h"
-#include "server/xmalloc.h"
 
 #define CONN_MAGIC         0x73696d63
 #define TICK_MS            10
@@ -139,7 +142,7 @@ struct conn {
 
 	char **subs;
 	int nsubs, subs_cap;
-	struct sim_market *market;
+	struct feed_sim *market;
 	int market_dirty;
 
 	/* capture replay */
@@ -234,7 +237,7 @@ batch_payload(struct conn *c, int opcode)
 
 /* ---- subscriptions and the market ---------------------------------------- */
 
-/* Will this symbol trade?  sim_market takes 1..64 printable bytes. */
+/* Will this symbol trade?  feed_sim takes 1..64 printable bytes. */
 static int
 known_symbol(const char *s)
 {
@@ -272,13 +275,13 @@ rebuild_market(struct conn *c)
 	int i, n = 0;
 
 	c->market_dirty = 0;
-	sim_market_free(c->market);
+	feed_sim_free(c->market);
 	c->market = NULL;
 	for (i = 0; i < c->nsubs; i++)
 		if (known_symbol(c->subs[i]))
 			list[n++] = c->subs[i];
 	if (n > 0) {
-		c->market = sim_market_new(
+		c->market = feed_sim_new(
 		    list, n, opt.seed * 1000003u + (uint64_t)c->id);
 		if (c->market == NULL)
 			log_err("conn=%d: cannot create the market", c->id);
@@ -375,7 +378,7 @@ gen_trades(struct conn *c, int64_t now_ms, int64_t ntrades)
 		    (int64_t)c->trades + k > opt.max_trades)
 			k = opt.max_trades - (int64_t)c->trades;
 		wbuf_reset(&c->payload);
-		got = sim_market_frame(c->market, now_ms, (int)k, &c->payload);
+		got = feed_sim_frame(c->market, now_ms, (int)k, &c->payload);
 		if (got == 0 || c->payload.err != 0)
 			break;
 		batch_payload(c, WSLAY_TEXT_FRAME);
@@ -553,7 +556,7 @@ conn_free(struct conn *c, const char *why)
 		wslay_event_context_free(c->ws);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	sim_market_free(c->market);
+	feed_sim_free(c->market);
 	for (i = 0; i < c->nsubs; i++)
 		free(c->subs[i]);
 	free(c->subs);
@@ -1208,7 +1211,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	log_hook_libevent();
+	log_hook_libs();
 	if (opt.tls_cert != NULL && (ssl_ctx = make_ssl_ctx()) == NULL)
 		goto out;
 	if (opt.capture != NULL && load_capture(opt.capture) != 0)

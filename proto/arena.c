@@ -1,6 +1,8 @@
 /*
  * arena.c: bounded bump allocator for per-request decoding (see arena.h).
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

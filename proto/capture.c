@@ -2,23 +2,19 @@
  * capture.c: (1) the capture file's header and records (see capture.h
  * for the format).
  */
+#include <config.h>
+
 #include <limits.h>
 #include <string.h>
 
+#include "base/byteorder.h"
+#include "base/crc32c.h"
+#include "base/err.h"
 #include "proto/capture.h"
-#include "proto/err.h"
 #include "proto/rbuf.h"
-#include "storage/crc32c.h"
 
 /* Bytes of a record before its payload. */
 #define REC_HEAD 13
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 void
 capture_encode_header(struct wbuf *w)
@@ -71,7 +67,7 @@ capture_decode_header(const uint8_t *p, size_t n)
 		return 0;
 	if ((p[8] << 8 | p[9]) != CAPTURE_VERSION)
 		return ERR_UNSUPPORTED;
-	if (get_u32(p + 12) != crc32c(0, p, 12))
+	if (be32_load(p + 12) != crc32c(0, p, 12))
 		return ERR_CRC;
 	if ((p[10] << 8 | p[11]) != 0)
 		return ERR_UNSUPPORTED;
@@ -103,7 +99,7 @@ capture_decode_frame(
 	total = CAPTURE_RECORD_OVERHEAD + (size_t)len;
 	if (n < total)
 		return 0;
-	if (get_u32(p + REC_HEAD + len) != crc32c(0, p, REC_HEAD + len))
+	if (be32_load(p + REC_HEAD + len) != crc32c(0, p, REC_HEAD + len))
 		return ERR_CRC;
 	out->t_us = t_us;
 	out->opcode = op;

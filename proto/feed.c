@@ -25,12 +25,14 @@
  *     |exponent| <= 22 (one correctly rounded IEEE operation on two exact
  *     operands), else by strtod() on a bounded NUL-terminated copy.
  */
+#include <config.h>
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/feed.h"
 
 #if defined(__GNUC__)

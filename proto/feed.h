@@ -35,8 +35,10 @@
  * The shortest valid trade object is 27 bytes ({"s":"A","p":1,"v":0,"t":1}),
  * 28 with the comma that separates it from the next one, and the
  * {"data":[ ],"type":"trade"} around the array takes 26 more; so a message
- * of len bytes holds at most len / 28 valid trades, and a trade array of
- * len / FEED_MIN_TRADE_BYTES + 1 entries always has room for them.  A
+ * of len bytes holds at most len / 28 valid trades.  FEED_MIN_TRADE_BYTES
+ * is set below that, at 24, which only makes the array a little longer
+ * than needed: a trade array of len / FEED_MIN_TRADE_BYTES + 1 entries
+ * always has room for every valid trade.  A
  * message with more array elements than that holds elements that are not
  * valid trades, and fails whole (ERR_TOO_BIG), which is what such garbage
  * deserves.

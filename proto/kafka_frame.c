@@ -2,8 +2,11 @@
  * kafka_frame.c: Kafka framing, headers and primitive types (see
  * kafka_frame.h).
  */
+#include <config.h>
+
 #include <string.h>
 
+#include "base/byteorder.h"
 #include "proto/kafka_frame.h"
 
 static const char *const api_names[KAFKA_API__COUNT] = {
@@ -233,8 +236,7 @@ kafka_frame_size(
 
 	if (n < 4)
 		return 0;
-	size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	                 (uint32_t)p[2] << 8 | p[3]);
+	size = (int32_t)be32_load(p);
 	if (size < KAFKA_REQ_HEADER_FIXED)
 		return ERR_MALFORMED;
 	if ((uint64_t)size > max_bytes)

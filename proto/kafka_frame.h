@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/rbuf.h"
 #include "proto/wbuf.h"
 

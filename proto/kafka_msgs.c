@@ -8,6 +8,8 @@
  * adding the new fields where they belong.  Flexible versions go through
  * the f-primitives and a tag buffer at the end of every struct.
  */
+#include <config.h>
+
 #include <string.h>
 
 #include "proto/kafka_msgs.h"

@@ -47,6 +47,8 @@
 /* Sanity cap on any decoded array count (topics, partitions, ...). */
 #define KAFKA_MAX_ARRAY 100000
 
+/* Versions the codec decodes and encodes; the listener advertises the
+ * subset each kafka_api_*.c entry names. */
 #define KAFKA_API_VERSIONS_MIN_VER 0
 #define KAFKA_API_VERSIONS_MAX_VER 3
 #define KAFKA_METADATA_MIN_VER     0
@@ -57,6 +59,10 @@
 #define KAFKA_FETCH_MAX_VER        11
 #define KAFKA_LIST_OFFSETS_MIN_VER 0
 #define KAFKA_LIST_OFFSETS_MAX_VER 2
+
+/* Versions that brought a behaviour the broker acts on. */
+#define KAFKA_METADATA_V_AUTO_CREATE_FLAG 4 /* allow_auto_topic_creation */
+#define KAFKA_PRODUCE_V_ZSTD              7 /* zstd batches (KIP-110) */
 
 /* ------------------------------------------------------------------ */
 /* ApiVersions (18) */

@@ -7,59 +7,17 @@
  * copies key and value straight into the wbuf, and computes the CRC once
  * per batch at the end.
  */
+#include <config.h>
+
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/crc32c.h"
+#include "base/err.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_records.h"
-#include "storage/crc32c.h"
-
-/* Field offsets inside a batch (see the table in kafka_records.h). */
-#define OFF_BASE_OFFSET       0
-#define OFF_BATCH_LENGTH      8
-#define OFF_LEADER_EPOCH      12
-#define OFF_MAGIC             16
-#define OFF_CRC               17
-#define OFF_ATTRIBUTES        21
-#define OFF_LAST_OFFSET_DELTA 23
-#define OFF_BASE_TIMESTAMP    27
-#define OFF_MAX_TIMESTAMP     35
-#define OFF_PRODUCER_ID       43
-#define OFF_PRODUCER_EPOCH    51
-#define OFF_BASE_SEQUENCE     53
-#define OFF_RECORD_COUNT      57
 
 /* The smallest record: length, attributes, 3 zero varints, 2 lengths. */
 #define MIN_RECORD_LEN 7
-
-static inline uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t
-be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-static inline void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void
-put_be64(uint8_t *p, uint64_t v)
-{
-	put_be32(p, (uint32_t)(v >> 32));
-	put_be32(p + 4, (uint32_t)v);
-}
 
 /* Two's-complement add without signed-overflow UB (hostile deltas). */
 static inline int64_t
@@ -76,33 +34,39 @@ kafka_batch_parse(const uint8_t *p, size_t n, struct kafka_batch *b)
 
 	if (n < KAFKA_BATCH_LEN_OFF)
 		return 0;
-	blen = (int32_t)be32(p + OFF_BATCH_LENGTH);
+	blen = (int32_t)be32_load(p + KAFKA_BATCH_OFF_LENGTH);
 	if (blen < KAFKA_BATCH_MIN_LENGTH ||
 	    blen > INT32_MAX - KAFKA_BATCH_LEN_OFF)
 		return ERR_MALFORMED;
-	if (n <= OFF_MAGIC)
+	if (n <= KAFKA_BATCH_OFF_MAGIC)
 		return 0;
-	if (p[OFF_MAGIC] != 2)
+	if (p[KAFKA_BATCH_OFF_MAGIC] != 2)
 		return ERR_UNSUPPORTED;
 	total = KAFKA_BATCH_LEN_OFF + (size_t)blen;
 	if (n < total)
 		return 0;
 
-	b->base_offset = (int64_t)be64(p + OFF_BASE_OFFSET);
+	b->base_offset = (int64_t)be64_load(p + KAFKA_BATCH_OFF_BASE_OFFSET);
 	b->batch_length = blen;
-	b->partition_leader_epoch = (int32_t)be32(p + OFF_LEADER_EPOCH);
-	b->magic = (int8_t)p[OFF_MAGIC];
-	b->crc = be32(p + OFF_CRC);
-	b->attributes =
-	    (int16_t)((uint16_t)p[OFF_ATTRIBUTES] << 8 | p[OFF_ATTRIBUTES + 1]);
-	b->last_offset_delta = (int32_t)be32(p + OFF_LAST_OFFSET_DELTA);
-	b->base_timestamp = (int64_t)be64(p + OFF_BASE_TIMESTAMP);
-	b->max_timestamp = (int64_t)be64(p + OFF_MAX_TIMESTAMP);
-	b->producer_id = (int64_t)be64(p + OFF_PRODUCER_ID);
-	b->producer_epoch = (int16_t)((uint16_t)p[OFF_PRODUCER_EPOCH] << 8 |
-	                              p[OFF_PRODUCER_EPOCH + 1]);
-	b->base_sequence = (int32_t)be32(p + OFF_BASE_SEQUENCE);
-	b->record_count = (int32_t)be32(p + OFF_RECORD_COUNT);
+	b->partition_leader_epoch =
+	    (int32_t)be32_load(p + KAFKA_BATCH_OFF_LEADER_EPOCH);
+	b->magic = (int8_t)p[KAFKA_BATCH_OFF_MAGIC];
+	b->crc = be32_load(p + KAFKA_BATCH_OFF_CRC);
+	b->attributes = (int16_t)((uint16_t)p[KAFKA_BATCH_OFF_ATTRIBUTES] << 8 |
+	                          p[KAFKA_BATCH_OFF_ATTRIBUTES + 1]);
+	b->last_offset_delta =
+	    (int32_t)be32_load(p + KAFKA_BATCH_OFF_LAST_OFFSET_DELTA);
+	b->base_timestamp =
+	    (int64_t)be64_load(p + KAFKA_BATCH_OFF_BASE_TIMESTAMP);
+	b->max_timestamp =
+	    (int64_t)be64_load(p + KAFKA_BATCH_OFF_MAX_TIMESTAMP);
+	b->producer_id = (int64_t)be64_load(p + KAFKA_BATCH_OFF_PRODUCER_ID);
+	b->producer_epoch =
+	    (int16_t)((uint16_t)p[KAFKA_BATCH_OFF_PRODUCER_EPOCH] << 8 |
+	              p[KAFKA_BATCH_OFF_PRODUCER_EPOCH + 1]);
+	b->base_sequence =
+	    (int32_t)be32_load(p + KAFKA_BATCH_OFF_BASE_SEQUENCE);
+	b->record_count = (int32_t)be32_load(p + KAFKA_BATCH_OFF_RECORD_COUNT);
 	b->records = p + KAFKA_BATCH_HEADER_LEN;
 	b->records_len = total - KAFKA_BATCH_HEADER_LEN;
 	b->total_len = total;
@@ -184,7 +148,7 @@ out:
 void
 kafka_batch_set_base_offset(uint8_t *p, int64_t off)
 {
-	put_be64(p + OFF_BASE_OFFSET, (uint64_t)off);
+	be64_store(p + KAFKA_BATCH_OFF_BASE_OFFSET, (uint64_t)off);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,12 +299,13 @@ kafka_batch_enc_begin(
 		return;
 	h = w->buf + w->len;
 	memset(h, 0, KAFKA_BATCH_HEADER_LEN);
-	put_be32(h + OFF_LEADER_EPOCH, UINT32_MAX); /* -1 */
-	h[OFF_MAGIC] = 2;
-	put_be64(h + OFF_BASE_TIMESTAMP, (uint64_t)base_ts);
-	put_be64(h + OFF_PRODUCER_ID, UINT64_MAX);                /* -1 */
-	h[OFF_PRODUCER_EPOCH] = h[OFF_PRODUCER_EPOCH + 1] = 0xff; /* -1 */
-	put_be32(h + OFF_BASE_SEQUENCE, UINT32_MAX);              /* -1 */
+	be32_store(h + KAFKA_BATCH_OFF_LEADER_EPOCH, UINT32_MAX); /* -1 */
+	h[KAFKA_BATCH_OFF_MAGIC] = 2;
+	be64_store(h + KAFKA_BATCH_OFF_BASE_TIMESTAMP, (uint64_t)base_ts);
+	be64_store(h + KAFKA_BATCH_OFF_PRODUCER_ID, UINT64_MAX); /* -1 */
+	h[KAFKA_BATCH_OFF_PRODUCER_EPOCH] =
+	    h[KAFKA_BATCH_OFF_PRODUCER_EPOCH + 1] = 0xff;          /* -1 */
+	be32_store(h + KAFKA_BATCH_OFF_BASE_SEQUENCE, UINT32_MAX); /* -1 */
 	w->len += KAFKA_BATCH_HEADER_LEN;
 }
 
@@ -415,11 +380,13 @@ kafka_batch_enc_end(struct kafka_batch_enc *e)
 		return w->err;
 	}
 	h = w->buf + e->start;
-	put_be32(h + OFF_BATCH_LENGTH, (uint32_t)(len - KAFKA_BATCH_LEN_OFF));
-	put_be32(h + OFF_LAST_OFFSET_DELTA, (uint32_t)(e->count - 1));
-	put_be64(h + OFF_MAX_TIMESTAMP, (uint64_t)e->max_ts);
-	put_be32(h + OFF_RECORD_COUNT, (uint32_t)e->count);
-	put_be32(h + OFF_CRC,
+	be32_store(
+	    h + KAFKA_BATCH_OFF_LENGTH, (uint32_t)(len - KAFKA_BATCH_LEN_OFF));
+	be32_store(
+	    h + KAFKA_BATCH_OFF_LAST_OFFSET_DELTA, (uint32_t)(e->count - 1));
+	be64_store(h + KAFKA_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)e->max_ts);
+	be32_store(h + KAFKA_BATCH_OFF_RECORD_COUNT, (uint32_t)e->count);
+	be32_store(h + KAFKA_BATCH_OFF_CRC,
 	    crc32c(0, h + KAFKA_BATCH_CRC_START, len - KAFKA_BATCH_CRC_START));
 	return (int)len;
 }

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/byteorder.h"
 #include "proto/rbuf.h"
 #include "proto/wbuf.h"
 
@@ -45,6 +46,50 @@
 #define KAFKA_BATCH_LEN_OFF    12 /* bytes up to and including batchLength */
 #define KAFKA_BATCH_CRC_START  21 /* the CRC covers [21, end) */
 #define KAFKA_BATCH_MIN_LENGTH (KAFKA_BATCH_HEADER_LEN - KAFKA_BATCH_LEN_OFF)
+
+/* Field offsets of the table above. */
+#define KAFKA_BATCH_OFF_BASE_OFFSET       0
+#define KAFKA_BATCH_OFF_LENGTH            8
+#define KAFKA_BATCH_OFF_LEADER_EPOCH      12
+#define KAFKA_BATCH_OFF_MAGIC             16
+#define KAFKA_BATCH_OFF_CRC               17
+#define KAFKA_BATCH_OFF_ATTRIBUTES        21
+#define KAFKA_BATCH_OFF_LAST_OFFSET_DELTA 23
+#define KAFKA_BATCH_OFF_BASE_TIMESTAMP    27
+#define KAFKA_BATCH_OFF_MAX_TIMESTAMP     35
+#define KAFKA_BATCH_OFF_PRODUCER_ID       43
+#define KAFKA_BATCH_OFF_PRODUCER_EPOCH    51
+#define KAFKA_BATCH_OFF_BASE_SEQUENCE     53
+#define KAFKA_BATCH_OFF_RECORD_COUNT      57
+
+/*
+ * Fixed fields of a batch already validated (kafka_batch_parse), for
+ * readers that keep batches whole (the seglog).  b points at the batch
+ * start and holds at least KAFKA_BATCH_HEADER_LEN bytes.
+ */
+static inline int32_t
+kafka_batch_length(const uint8_t *b)
+{
+	return (int32_t)be32_load(b + KAFKA_BATCH_OFF_LENGTH);
+}
+
+static inline int32_t
+kafka_batch_last_offset_delta(const uint8_t *b)
+{
+	return (int32_t)be32_load(b + KAFKA_BATCH_OFF_LAST_OFFSET_DELTA);
+}
+
+static inline int64_t
+kafka_batch_max_timestamp(const uint8_t *b)
+{
+	return (int64_t)be64_load(b + KAFKA_BATCH_OFF_MAX_TIMESTAMP);
+}
+
+static inline int32_t
+kafka_batch_record_count(const uint8_t *b)
+{
+	return (int32_t)be32_load(b + KAFKA_BATCH_OFF_RECORD_COUNT);
+}
 
 /* attributes bits */
 #define KAFKA_ATTR_CODEC_MASK      0x07

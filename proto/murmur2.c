@@ -4,6 +4,8 @@
  * Java computes in signed 32-bit ints with `>>>`; unsigned arithmetic here
  * gives the same bits without signed-overflow undefined behaviour.
  */
+#include <config.h>
+
 #include "proto/murmur2.h"
 
 #define MURMUR2_SEED 0x9747b28cu

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 
 struct rbuf {
 	const uint8_t *p;

@@ -1,11 +1,13 @@
 /*
  * wbuf.c: growable byte writer (see wbuf.h).
  */
+#include <config.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/wbuf.h"
 
 void

@@ -9,6 +9,8 @@
  * header malformed, because such bytes are how header-splitting attacks
  * and desynchronised parsers start.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/wbuf.h"
 
 /* The longest request or response header either parser accepts. */

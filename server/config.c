@@ -8,6 +8,8 @@
  * as "file:line: message" or "--key: message"; a secret value is never
  * echoed.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -17,11 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "server/config.h"
 #include "server/log.h"
-#include "server/sim_market.h"
-#include "server/xmalloc.h"
 
 #define CONFIG_MAX_LINE 65536
 
@@ -356,8 +357,7 @@ config_load_file(struct config *c, const char *path)
 			;
 		val = *p != '\0' ? config_trim(p + 1) : p;
 		*p = '\0';
-		if ((o = config_find(key)) == NULL ||
-		    (o->flags & CONFIG_F_CMDLINE_ONLY)) {
+		if ((o = config_find(key)) == NULL) {
 			config_error(where, "unknown key \"%.64s\"", key);
 			continue;
 		}
@@ -446,22 +446,6 @@ config_finish(struct config *c)
 	char host[256];
 	int port;
 
-	if (c->symbols == NULL) {
-		char *def = NULL;
-		size_t len = 0;
-		int i;
-
-		for (i = 0; sim_default_symbols[i] != NULL; i++)
-			len += strlen(sim_default_symbols[i]) + 1;
-		def = xmalloc(len + 1);
-		def[0] = '\0';
-		for (i = 0; sim_default_symbols[i] != NULL; i++) {
-			strcat(def, sim_default_symbols[i]);
-			strcat(def, ",");
-		}
-		(void)config_parse_symbols(c, def, "default");
-		free(def);
-	}
 	if (c->feed == NULL)
 		c->feed = xstrdup(c->token != NULL ? "finnhub" : "sim");
 	if (strcmp(c->feed, "finnhub") == 0) {

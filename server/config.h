@@ -48,7 +48,8 @@ struct config {
 	int64_t bars_retention_days;   /* 0: off */
 	int64_t http_max_body_bytes;
 
-	/* Command line only. */
+	/* -c FILE and --check-config come from the command line only;
+	 * pidfile and daemonize are keys like the rest (-d sets the latter). */
 	char *config_file;
 	char *pidfile;
 	int daemonize;
@@ -68,11 +69,10 @@ enum config_type {
 	CONFIG_BOOL
 };
 
-#define CONFIG_F_SECRET       0x01 /* never echoed in errors or logs */
-#define CONFIG_F_NOCMDLINE    0x02 /* refused on the command line (ps shows it) */
-#define CONFIG_F_NULLABLE     0x04 /* "off" or "" means unset */
-#define CONFIG_F_INERT        0x08 /* stage not built yet: validated only */
-#define CONFIG_F_CMDLINE_ONLY 0x10
+#define CONFIG_F_SECRET    0x01 /* never echoed in errors or logs */
+#define CONFIG_F_NOCMDLINE 0x02 /* refused on the command line (ps shows it) */
+#define CONFIG_F_NULLABLE  0x04 /* "off" or "" means unset */
+#define CONFIG_F_INERT     0x08 /* stage not built yet: validated only */
 
 struct config_option {
 	const char *name;

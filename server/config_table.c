@@ -6,6 +6,8 @@
  * (`--key value`).  Keys of stages not built yet carry CONFIG_F_INERT:
  * they are validated like the rest and otherwise ignored for now.
  */
+#include <config.h>
+
 #include <stddef.h>
 
 #include "server/config.h"
@@ -14,15 +16,19 @@
 #define KIB    ((int64_t)1024)
 #define MIB    (KIB * 1024)
 #define GIB    (MIB * 1024)
-#define DAY_MS ((int64_t)86400000)
 
 const struct config_option config_options[] = {
     {"token", CONFIG_STRING,
         CONFIG_F_SECRET | CONFIG_F_NOCMDLINE | CONFIG_F_NULLABLE, 0, 0, NULL,
         OFF(token),
         "Finnhub API token (also FINNHUB_TOKEN); never on the command line"},
-    {"symbols", CONFIG_SYMBOLS, 0, 1, 1000, NULL, OFF(symbols),
-        "symbols to subscribe to, comma separated [a default set]"},
+    /* Crypto first: it trades around the clock, so data flows whenever
+     * the daemon runs; then a dozen liquid US stocks. */
+    {"symbols", CONFIG_SYMBOLS, 0, 1, 1000,
+        "BINANCE:BTCUSDT,BINANCE:ETHUSDT,BINANCE:XRPUSDT,BINANCE:DOGEUSDT,"
+        "BINANCE:SOLUSDT,AAPL,MSFT,AMZN,NVDA,TSLA,GOOGL,META,AMD,NFLX,INTC,"
+        "JPM,V",
+        OFF(symbols), "symbols to subscribe to, comma separated"},
     {"feed", CONFIG_STRING, 0, 0, 0, NULL, OFF(feed),
         "finnhub | sim | replay:PATH[@SPEED] [finnhub with a token, else sim]"},
     {"feed_url", CONFIG_STRING, 0, 0, 0, "wss://ws.finnhub.io", OFF(feed_url),

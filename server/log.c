@@ -1,6 +1,8 @@
 /*
  * log.c: diagnostics to stderr, a file or syslog (see log.h).
  */
+#include <config.h>
+
 #include <sys/time.h>
 
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 
+#include "base/assert.h"
 #include "server/log.h"
 
 int log_level = LOG_LEVEL_INFO;
@@ -174,10 +177,17 @@ log_libevent_cb(int severity, const char *msg)
 	log_msg(level, "libevent", "%s", msg);
 }
 
+static void
+log_assert_cb(const char *msg)
+{
+	log_msg(LOG_LEVEL_ERR, NULL, "%s", msg);
+}
+
 void
-log_hook_libevent(void)
+log_hook_libs(void)
 {
 	event_set_log_callback(log_libevent_cb);
+	assert_set_hook(log_assert_cb);
 }
 
 void
@@ -221,14 +231,6 @@ log_redact_url(const char *url, char *buf, size_t size)
 	}
 	buf[n] = '\0';
 	return buf;
-}
-
-void
-log_assert_fail(const char *expr, const char *file, int line)
-{
-	log_msg(LOG_LEVEL_ERR, NULL, "assertion failed: %s (%s:%d)", expr, file,
-	    line);
-	abort();
 }
 
 void

@@ -33,8 +33,11 @@ int log_open(const char *path);
 int log_reopen(void);
 void log_open_syslog(const char *ident);
 void log_close(void);
-/* Route libevent's internal messages through log_*. */
-void log_hook_libevent(void);
+/*
+ * Route libevent's internal messages and base's failure lines (ASSERT,
+ * xmalloc; base/assert.h) through log_*.
+ */
+void log_hook_libs(void);
 
 void log_msg(int level, const char *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -89,21 +92,5 @@ void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
-
-/* Invariants that stay on in every build. */
-#define ALWAYS(x) ((x) ? 1 : (log_assert_fail(#x, __FILE__, __LINE__), 0))
-#define NEVER(x)  (!ALWAYS(!(x)))
-#define ASSERT(x)                                                              \
-	do {                                                                   \
-		if (!(x))                                                      \
-			log_assert_fail(#x, __FILE__, __LINE__);               \
-	} while (0)
-#define CHECK_MAGIC(p, m)                                                      \
-	do {                                                                   \
-		ASSERT((p) != NULL);                                           \
-		ASSERT((p)->magic == (m));                                     \
-	} while (0)
-void log_assert_fail(const char *expr, const char *file, int line)
-    __attribute__((noreturn));
 
 #endif

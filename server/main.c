@@ -6,6 +6,8 @@
  *	finnstreamd [-c FILE] [-d] [--pidfile PATH] [--check-config]
  *	            [--KEY VALUE ...]
  */
+#include <config.h>
+
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -20,12 +22,12 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include <config.h> /* the build's, not server/config.h */
-#include "proto/err.h"
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "server/config.h"
 #include "server/log.h"
 #include "server/pipeline.h"
-#include "server/xmalloc.h"
 
 #define MAIN_MAGIC 0x6d61696e
 
@@ -311,7 +313,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	log_hook_libevent();
+	log_hook_libs();
 	if ((m.base = event_base_new()) == NULL) {
 		log_err("event_base_new failed");
 		goto out;

@@ -2,24 +2,27 @@
  * pipeline.c: THE MAP.  Builds the stages, wires them, owns lifetimes.
  *
  *   Finnhub ws / sim / replay
- *        |  (1) upstream.c: ws_client.c (TLS, wslay, backoff), sim_market.c
+ *        |  (1) server/feed/: feed_upstream.c picks the source;
+ *        |      feed_ws.c (TLS, wslay, back-off), feed_sim.c (sim market)
  *        v
- *   ingest.c: proto/feed.c scanner -> RecordBatch per partition
+ *   feed_ingest.c: proto/feed.c scanner -> RecordBatch per partition
  *        |
  *        v  (2) storage/seglog.c: topic "trades", murmur2(symbol) partitions
  *   +----------+        append hook: wakes parked Fetches
- *   |  seglog  | <----- kafka_server.c (Produce) <---- kcat -P, any producer
- *   +----------+ -----> kafka_server.c (Fetch) ------> kcat -C, any consumer
+ *   |  seglog  | <----- server/kafka/ (Produce) <---- kcat -P, any producer
+ *   +----------+ -----> server/kafka/ (Fetch) ------> kcat -C, any consumer
  *        |
  *        v  (3) aggregator: 1-second bars per symbol        [later stage]
  *        v  (4) colstore: trades + bars on disk             [later stage]
- *        v  (5) http_api: Grafana JSON datasource, /metrics  [later stage]
+ *        v  (5) HTTP: Grafana JSON datasource, /metrics     [later stage]
  *
  * Start order is the data flow backwards (log, listeners, then the
  * feed), so nothing produces before its consumer exists; stop order is
  * the reverse: the feed stops first, listeners stop accepting, then the
  * log's offsets are persisted.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -31,15 +34,16 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#include "proto/err.h"
-#include "server/ingest.h"
-#include "server/kafka_server.h"
-#include "server/clock.h"
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
+#include "server/feed/feed_ingest.h"
+#include "server/feed/feed_upstream.h"
+#include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/pipeline.h"
 #include "server/stats.h"
-#include "server/upstream.h"
-#include "server/xmalloc.h"
 #include "storage/seglog.h"
 
 #define PIPELINE_MAGIC  0x70697065
@@ -50,11 +54,11 @@ struct pipeline {
 	struct event_base *base;
 	const struct config *cfg;
 	struct evdns_base *dns;
-	struct seglog *log;
+	struct seglog *seglog;
 	struct seglog_topic *trades;
 	struct kafka_server *kafka;
-	struct ingest *ingest;
-	struct upstream *upstream;
+	struct feed_ingest *ingest;
+	struct feed_upstream *upstream;
 	struct event *housekeeping;
 };
 
@@ -76,16 +80,16 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	size_t freed;
 
 	CHECK_MAGIC(p, PIPELINE_MAGIC);
-	freed = seglog_expire(p->log, clock_wall_ms());
+	freed = seglog_expire(p->seglog, clock_wall_ms());
 	if (freed > 0)
 		log_debug("log retention released %zu bytes", freed);
-	seglog_get_stats(p->log, &ss);
-	stats.log_appends_total = ss.appends;
-	stats.log_records_total = ss.records;
-	stats.log_bytes_total = ss.bytes_appended;
-	stats.log_expired_bytes_total = ss.bytes_expired;
-	stats.log_bytes = ss.bytes;
-	upstream_flush(p->upstream);
+	seglog_get_stats(p->seglog, &ss);
+	stats.seglog_appends_total = ss.appends;
+	stats.seglog_records_total = ss.records;
+	stats.seglog_bytes_total = ss.bytes_appended;
+	stats.seglog_expired_bytes_total = ss.bytes_expired;
+	stats.seglog_bytes = ss.bytes;
+	feed_upstream_flush(p->upstream);
 }
 
 static int
@@ -131,16 +135,16 @@ pipeline_start(
 	memset(&lim, 0, sizeof(lim));
 	lim.retention_bytes = (size_t)cfg->log_retention_bytes;
 	lim.retention_ms = cfg->log_retention_ms;
-	lim.segment_bytes = 1 << 20;
+	lim.segment_bytes = SEGLOG_SEGMENT_BYTES;
 	lim.max_batch_bytes = (size_t)cfg->max_request_bytes;
 	lim.default_partitions = cfg->partitions;
 	snprintf(state, sizeof(state), "%s/seglog.state", cfg->data_dir);
-	if ((rc = seglog_new(&lim, state, &p->log)) != 0) {
+	if ((rc = seglog_new(&lim, state, &p->seglog)) != 0) {
 		log_err("log state %s: %s", state, err_str(rc));
 		goto fail;
 	}
-	seglog_set_append_hook(p->log, on_append, p);
-	rc = seglog_topic_create(p->log, cfg->topic, strlen(cfg->topic),
+	seglog_set_append_hook(p->seglog, on_append, p);
+	rc = seglog_topic_create(p->seglog, cfg->topic, strlen(cfg->topic),
 	    cfg->partitions, &p->trades);
 	if (rc != 0 && rc != ERR_EXISTS) {
 		log_err("topic %s: %s", cfg->topic, err_str(rc));
@@ -155,7 +159,7 @@ pipeline_start(
 		    cfg->topic, seglog_topic_partitions(p->trades), state,
 		    cfg->partitions);
 
-	p->kafka = kafka_server_new(base, cfg, p->log);
+	p->kafka = kafka_server_new(base, cfg, p->seglog);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
 
@@ -164,11 +168,11 @@ pipeline_start(
 	                   EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 		log_warn("no DNS resolver configured; feed hosts must be "
 		         "addresses");
-	p->ingest = ingest_new(cfg, p->trades);
-	if ((rc = upstream_new(base, p->dns, cfg, p->ingest, &p->upstream)) !=
-	    0)
+	p->ingest = feed_ingest_new(p->trades);
+	if ((rc = feed_upstream_new(
+	         base, p->dns, cfg, p->ingest, &p->upstream)) != 0)
 		goto fail;
-	if ((rc = upstream_start(p->upstream)) != 0)
+	if ((rc = feed_upstream_start(p->upstream)) != 0)
 		goto fail;
 
 	p->housekeeping = event_new(base, -1, EV_PERSIST, on_housekeeping, p);
@@ -198,7 +202,7 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 		log_warn("SIGHUP: feed, listeners, data_dir, topic and "
 		         "partitions change only on restart");
 	log_level = nc->log_level;
-	upstream_reload(p->upstream, nc);
+	feed_upstream_reload(p->upstream, nc);
 }
 
 void
@@ -207,7 +211,7 @@ pipeline_stop(struct pipeline *p)
 	if (p == NULL)
 		return;
 	if (p->upstream != NULL)
-		upstream_flush(p->upstream);
+		feed_upstream_flush(p->upstream);
 	if (p->kafka != NULL)
 		kafka_server_stop_accepting(p->kafka);
 }
@@ -219,14 +223,14 @@ pipeline_free(struct pipeline *p)
 		return;
 	if (p->housekeeping != NULL)
 		event_free(p->housekeeping);
-	upstream_free(p->upstream);
-	ingest_free(p->ingest);
+	feed_upstream_free(p->upstream);
+	feed_ingest_free(p->ingest);
 	if (p->kafka != NULL)
 		kafka_server_free(p->kafka);
 	if (p->dns != NULL)
 		evdns_base_free(p->dns, 0);
-	if (p->log != NULL)
-		seglog_free(p->log);
+	if (p->seglog != NULL)
+		seglog_free(p->seglog);
 	log_info("trades: %llu received, %llu bad messages, %llu reconnects",
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,

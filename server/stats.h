@@ -1,6 +1,6 @@
 /*
- * stats.h: counters and gauges the daemon exports (on /metrics once the
- * HTTP stage exists; in the shutdown log line and --log_level debug now).
+ * stats.h: counters and gauges the daemon keeps for /metrics (the HTTP
+ * stage); today only the shutdown log line reports a few of them.
  *
  * All counters are plain uint64_t owned by the event-loop thread; nothing
  * here locks.  Counter names are the Prometheus names without the
@@ -24,11 +24,11 @@ struct stats {
 	uint64_t feed_stalls_total;
 	uint64_t feed_ws_errors_total; /* bad websocket frames, TLS... */
 	uint64_t feed_bytes_total;
-	/* (2) log and Kafka listener */
-	uint64_t log_appends_total;
-	uint64_t log_records_total;
-	uint64_t log_bytes_total;
-	uint64_t log_expired_bytes_total;
+	/* (2) the partitioned log (seglog) and the Kafka listener */
+	uint64_t seglog_appends_total;
+	uint64_t seglog_records_total;
+	uint64_t seglog_bytes_total;
+	uint64_t seglog_expired_bytes_total;
 	uint64_t kafka_connections_total;
 	uint64_t kafka_requests_total;
 	uint64_t kafka_bad_requests_total; /* malformed/oversized/unknown */
@@ -36,7 +36,7 @@ struct stats {
 	uint64_t kafka_fetch_bytes_total;
 	uint64_t kafka_conn_closed_errors_total;
 	/* gauges */
-	uint64_t log_bytes;
+	uint64_t seglog_bytes;
 	uint64_t kafka_connections;
 };
 

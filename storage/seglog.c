@@ -22,6 +22,8 @@
  *     that keeps a span holds another.  refs == 0 frees the segment.
  *  5. With a state file, part->end never passes part->lease, and every
  *     lease is on disk before an offset below it is handed out.
+ *  6. Every segment in a partition holds at least one batch: a segment is
+ *     pushed only by the append that fills it, in the same call.
  *
  * Work per append and per read is per batch, never per record: append
  * copies the batch, stamps baseOffset and adds one index entry; read is
@@ -43,6 +45,8 @@
  * match, is refused (ERR_MALFORMED): offsets must never go back, so the
  * log does not guess.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -54,24 +58,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/err.h"
+#include "base/assert.h"
+#include "base/crc32c.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "proto/kafka_records.h"
 #include "proto/wbuf.h"
-#include "server/log.h"
-#include "server/xmalloc.h"
-#include "storage/crc32c.h"
 #include "storage/seglog.h"
 
 #define SEGLOG_HASH        1024        /* topic hash buckets */
 #define SEGLOG_MAX_STATE   (64u << 20) /* bigger state files are refused */
 #define SEGLOG_STATE_MAGIC "finnstream-seglog 1\n"
 #define SEG_MAGIC          0x5345474du
-
-/* Fixed offsets inside a RecordBatch v2 header (kafka_records.h). */
-#define BATCH_OFF_LENGTH     8
-#define BATCH_OFF_LAST_DELTA 23
-#define BATCH_OFF_MAX_TS     35
-#define BATCH_OFF_COUNT      57
 
 struct seglog_idx {
 	int64_t base;   /* the batch's base offset */
@@ -107,7 +105,7 @@ struct seglog_part {
 };
 
 struct seglog_topic {
-	struct seglog *log;
+	struct seglog *sl;
 	struct seglog_topic *hnext;
 	char name[SEGLOG_MAX_TOPIC_NAME + 1];
 	size_t namelen;
@@ -129,19 +127,6 @@ struct seglog {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static int64_t
-be64(const uint8_t *p)
-{
-	return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
-}
 
 static unsigned
 name_hash(const char *name, size_t len)
@@ -275,7 +260,8 @@ seg_add_idx(struct seglog_seg *s, int64_t base, int64_t max_ts, size_t pos)
 	s->nidx++;
 }
 
-/* Add an empty segment at the end of p (the new active one). */
+/* Add an empty segment at the end of p (the new active one); the caller
+ * appends its first batch before returning (invariant 6). */
 static int
 part_push_seg(struct seglog_part *p, size_t cap)
 {
@@ -338,13 +324,13 @@ seglog_topic_name_valid(const char *name, size_t len)
 }
 
 struct seglog_topic *
-seglog_topic_get(struct seglog *log, const char *name, size_t namelen)
+seglog_topic_get(struct seglog *sl, const char *name, size_t namelen)
 {
 	struct seglog_topic *t;
 
 	if (name == NULL || namelen > SEGLOG_MAX_TOPIC_NAME)
 		return NULL;
-	for (t = log->hash[name_hash(name, namelen)]; t != NULL; t = t->hnext)
+	for (t = sl->hash[name_hash(name, namelen)]; t != NULL; t = t->hnext)
 		if (t->namelen == namelen &&
 		    memcmp(t->name, name, namelen) == 0)
 			return t;
@@ -353,7 +339,7 @@ seglog_topic_get(struct seglog *log, const char *name, size_t namelen)
 
 /* Create without checks beyond the name; offsets start at lease[i] (or 0). */
 static struct seglog_topic *
-topic_add(struct seglog *log, const char *name, size_t namelen, int npart,
+topic_add(struct seglog *sl, const char *name, size_t namelen, int npart,
     const int64_t *lease)
 {
 	struct seglog_topic *t;
@@ -361,7 +347,7 @@ topic_add(struct seglog *log, const char *name, size_t namelen, int npart,
 	int i;
 
 	t = xcalloc(1, sizeof(*t));
-	t->log = log;
+	t->sl = sl;
 	memcpy(t->name, name, namelen);
 	t->name[namelen] = '\0';
 	t->namelen = namelen;
@@ -373,48 +359,48 @@ topic_add(struct seglog *log, const char *name, size_t namelen, int npart,
 		p->start = p->end = p->lease = lease ? lease[i] : 0;
 		p->max_ts = INT64_MIN;
 	}
-	if (log->ntopics == log->topicscap) {
-		log->topicscap = log->topicscap ? log->topicscap * 2 : 16;
-		log->topics = xreallocarray(
-		    log->topics, log->topicscap, sizeof(*log->topics));
+	if (sl->ntopics == sl->topicscap) {
+		sl->topicscap = sl->topicscap ? sl->topicscap * 2 : 16;
+		sl->topics = xreallocarray(
+		    sl->topics, sl->topicscap, sizeof(*sl->topics));
 	}
-	log->topics[log->ntopics++] = t;
-	t->hnext = log->hash[h];
-	log->hash[h] = t;
+	sl->topics[sl->ntopics++] = t;
+	t->hnext = sl->hash[h];
+	sl->hash[h] = t;
 	return t;
 }
 
 int
-seglog_topic_create(struct seglog *log, const char *name, size_t namelen,
+seglog_topic_create(struct seglog *sl, const char *name, size_t namelen,
     int npart, struct seglog_topic **out)
 {
 	struct seglog_topic *t;
 
 	if (!seglog_topic_name_valid(name, namelen))
 		return ERR_RANGE;
-	if ((t = seglog_topic_get(log, name, namelen)) != NULL) {
+	if ((t = seglog_topic_get(sl, name, namelen)) != NULL) {
 		if (out != NULL)
 			*out = t;
 		return ERR_EXISTS;
 	}
 	if (npart <= 0)
-		npart = log->lim.default_partitions > 0
-		            ? log->lim.default_partitions
+		npart = sl->lim.default_partitions > 0
+		            ? sl->lim.default_partitions
 		            : 1;
 	if (npart > SEGLOG_MAX_PARTITIONS)
 		return ERR_RANGE;
-	if (log->ntopics >= SEGLOG_MAX_TOPICS)
+	if (sl->ntopics >= SEGLOG_MAX_TOPICS)
 		return ERR_TOO_BIG;
-	t = topic_add(log, name, namelen, npart, NULL);
+	t = topic_add(sl, name, namelen, npart, NULL);
 	if (out != NULL)
 		*out = t;
 	return 0;
 }
 
 struct seglog_topic *
-seglog_topic_at(struct seglog *log, size_t idx)
+seglog_topic_at(struct seglog *sl, size_t idx)
 {
-	return idx < log->ntopics ? log->topics[idx] : NULL;
+	return idx < sl->ntopics ? sl->topics[idx] : NULL;
 }
 
 const char *
@@ -487,19 +473,19 @@ out:
 
 /* Write every topic's leases (state file format: see the top). */
 static int
-state_save(struct seglog *log)
+state_save(struct seglog *sl)
 {
 	struct wbuf w;
 	char *tmp = NULL;
 	size_t i, n;
 	int fd = -1, rc = 0, k;
 
-	if (log->state_path == NULL)
+	if (sl->state_path == NULL)
 		return 0;
 	wbuf_init(&w, SEGLOG_MAX_STATE);
 	wbuf_str(&w, SEGLOG_STATE_MAGIC);
-	for (i = 0; i < log->ntopics; i++) {
-		const struct seglog_topic *t = log->topics[i];
+	for (i = 0; i < sl->ntopics; i++) {
+		const struct seglog_topic *t = sl->topics[i];
 
 		wbuf_printf(&w, "topic %s %d", t->name, t->npart);
 		for (k = 0; k < t->npart; k++)
@@ -511,9 +497,9 @@ state_save(struct seglog *log)
 		rc = w.err;
 		goto out;
 	}
-	n = strlen(log->state_path) + sizeof(".tmp");
+	n = strlen(sl->state_path) + sizeof(".tmp");
 	tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.tmp", log->state_path);
+	snprintf(tmp, n, "%s.tmp", sl->state_path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		rc = -errno;
@@ -531,12 +517,12 @@ state_save(struct seglog *log)
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, log->state_path) == -1) {
+	if (rename(tmp, sl->state_path) == -1) {
 		rc = -errno;
 		goto out;
 	}
-	rc = fsync_dir_of(log->state_path);
-	log->st.lease_writes++;
+	rc = fsync_dir_of(sl->state_path);
+	sl->st.lease_writes++;
 out:
 	if (fd != -1)
 		close(fd);
@@ -570,7 +556,7 @@ parse_num(const char **pp, const char *end, int64_t *out)
 /* Parse and apply one "topic NAME NPART LEASE..." line [p, end). */
 static int
 state_topic_line(
-    struct seglog *log, const char *p, const char *end, int64_t *lease)
+    struct seglog *sl, const char *p, const char *end, int64_t *lease)
 {
 	const char *name;
 	size_t namelen;
@@ -585,8 +571,8 @@ state_topic_line(
 		p++;
 	namelen = (size_t)(p - name);
 	if (!seglog_topic_name_valid(name, namelen) ||
-	    seglog_topic_get(log, name, namelen) != NULL ||
-	    log->ntopics >= SEGLOG_MAX_TOPICS)
+	    seglog_topic_get(sl, name, namelen) != NULL ||
+	    sl->ntopics >= SEGLOG_MAX_TOPICS)
 		return ERR_MALFORMED;
 	if (p == end || *p++ != ' ' || parse_num(&p, end, &v) != 0 || v < 1 ||
 	    v > SEGLOG_MAX_PARTITIONS)
@@ -598,12 +584,12 @@ state_topic_line(
 			return ERR_MALFORMED;
 	if (p != end)
 		return ERR_MALFORMED;
-	topic_add(log, name, namelen, npart, lease);
+	topic_add(sl, name, namelen, npart, lease);
 	return 0;
 }
 
 static int
-state_parse(struct seglog *log, const char *buf, size_t len)
+state_parse(struct seglog *sl, const char *buf, size_t len)
 {
 	const char *p, *end, *crcline, *nl;
 	int64_t *lease = NULL;
@@ -637,7 +623,7 @@ state_parse(struct seglog *log, const char *buf, size_t len)
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			goto out;
-		if ((rc = state_topic_line(log, p, nl, lease)) != 0)
+		if ((rc = state_topic_line(sl, p, nl, lease)) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -647,14 +633,14 @@ out:
 }
 
 static int
-state_load(struct seglog *log)
+state_load(struct seglog *sl)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	int fd, rc = 0;
 
-	if ((fd = open(log->state_path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(sl->state_path, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : -errno; /* ENOENT: first start */
 	if (fstat(fd, &st) == -1) {
 		rc = -errno;
@@ -681,7 +667,7 @@ state_load(struct seglog *log)
 			break;
 		got += (size_t)r;
 	}
-	rc = state_parse(log, buf, got);
+	rc = state_parse(sl, buf, got);
 out:
 	free(buf);
 	close(fd);
@@ -689,22 +675,22 @@ out:
 }
 
 int
-seglog_sync(struct seglog *log)
+seglog_sync(struct seglog *sl)
 {
 	size_t i;
 	int k;
 
-	if (log->state_path == NULL)
+	if (sl->state_path == NULL)
 		return 0;
 	/* Every offset below end was handed out and none at or above it:
 	 * end is the tightest lease that keeps invariant 5. */
-	for (i = 0; i < log->ntopics; i++)
-		for (k = 0; k < log->topics[i]->npart; k++) {
-			struct seglog_part *p = &log->topics[i]->parts[k];
+	for (i = 0; i < sl->ntopics; i++)
+		for (k = 0; k < sl->topics[i]->npart; k++) {
+			struct seglog_part *p = &sl->topics[i]->parts[k];
 
 			p->lease = p->end;
 		}
-	return state_save(log);
+	return state_save(sl);
 }
 
 /* ------------------------------------------------------------------ */
@@ -714,62 +700,62 @@ int
 seglog_new(const struct seglog_limits *lim, const char *state_path,
     struct seglog **out)
 {
-	struct seglog *log;
+	struct seglog *sl;
 	int rc;
 
-	log = xcalloc(1, sizeof(*log));
-	log->lim = *lim;
-	if (log->lim.segment_bytes < KAFKA_BATCH_HEADER_LEN)
-		log->lim.segment_bytes = 1 << 20;
-	if (log->lim.max_batch_bytes < KAFKA_BATCH_HEADER_LEN)
-		log->lim.max_batch_bytes = 1 << 20;
+	sl = xcalloc(1, sizeof(*sl));
+	sl->lim = *lim;
+	if (sl->lim.segment_bytes < KAFKA_BATCH_HEADER_LEN)
+		sl->lim.segment_bytes = SEGLOG_SEGMENT_BYTES;
+	if (sl->lim.max_batch_bytes < KAFKA_BATCH_HEADER_LEN)
+		sl->lim.max_batch_bytes = SEGLOG_MAX_BATCH;
 	if (state_path != NULL) {
-		log->state_path = xstrdup(state_path);
-		if ((rc = state_load(log)) != 0) {
+		sl->state_path = xstrdup(state_path);
+		if ((rc = state_load(sl)) != 0) {
 			/* Do not let seglog_free overwrite what we refused. */
-			free(log->state_path);
-			log->state_path = NULL;
-			seglog_free(log);
+			free(sl->state_path);
+			sl->state_path = NULL;
+			seglog_free(sl);
 			return rc;
 		}
 	}
-	*out = log;
+	*out = sl;
 	return 0;
 }
 
 void
-seglog_free(struct seglog *log)
+seglog_free(struct seglog *sl)
 {
 	size_t i;
 
-	if (log == NULL)
+	if (sl == NULL)
 		return;
-	(void)seglog_sync(log); /* the leases already on disk still hold */
-	for (i = 0; i < log->ntopics; i++)
-		topic_free(log->topics[i]);
-	free(log->topics);
-	free(log->state_path);
-	free(log);
+	(void)seglog_sync(sl); /* the leases already on disk still hold */
+	for (i = 0; i < sl->ntopics; i++)
+		topic_free(sl->topics[i]);
+	free(sl->topics);
+	free(sl->state_path);
+	free(sl);
 }
 
 void
-seglog_set_append_hook(struct seglog *log, seglog_append_hook fn, void *arg)
+seglog_set_append_hook(struct seglog *sl, seglog_append_hook fn, void *arg)
 {
-	log->hook = fn;
-	log->hook_arg = arg;
+	sl->hook = fn;
+	sl->hook_arg = arg;
 }
 
 void
-seglog_get_stats(const struct seglog *log, struct seglog_stats *out)
+seglog_get_stats(const struct seglog *sl, struct seglog_stats *out)
 {
-	*out = log->st;
+	*out = sl->st;
 }
 
 int
 seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
     size_t len, int64_t now_ms, int64_t *base_offset)
 {
-	struct seglog *log;
+	struct seglog *sl;
 	struct seglog_part *p;
 	struct seglog_seg *s = NULL;
 	int64_t n, max_ts, lim_ms;
@@ -778,26 +764,26 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 
 	if ((p = part_get(t, part)) == NULL)
 		return ERR_RANGE;
-	log = t->log;
-	if (len > log->lim.max_batch_bytes)
+	sl = t->sl;
+	if (len > sl->lim.max_batch_bytes)
 		return ERR_TOO_BIG;
 	/* The caller validated the batch; these are the fields the log
 	 * itself depends on, re-checked so a caller bug cannot corrupt it. */
 	if (len < KAFKA_BATCH_HEADER_LEN ||
-	    (size_t)be32(batch + BATCH_OFF_LENGTH) != len - KAFKA_BATCH_LEN_OFF)
+	    (size_t)kafka_batch_length(batch) != len - KAFKA_BATCH_LEN_OFF)
 		return ERR_MALFORMED;
-	lod = (int32_t)be32(batch + BATCH_OFF_LAST_DELTA);
+	lod = kafka_batch_last_offset_delta(batch);
 	if (lod < 0)
 		return ERR_MALFORMED;
 	n = (int64_t)lod + 1;
 	if (p->end > INT64_MAX - n - SEGLOG_LEASE)
 		return ERR_RANGE;
 
-	if (log->state_path != NULL && p->end + n > p->lease) {
+	if (sl->state_path != NULL && p->end + n > p->lease) {
 		int64_t old = p->lease;
 
 		p->lease = p->end + n + SEGLOG_LEASE;
-		if ((rc = state_save(log)) != 0) {
+		if ((rc = state_save(sl)) != 0) {
 			p->lease = old;
 			return rc;
 		}
@@ -805,20 +791,20 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 
 	if (p->nsegs > 0)
 		s = part_seg(p, p->nsegs - 1);
-	lim_ms = log->lim.retention_ms / SEGLOG_ROLL_DIV;
+	lim_ms = sl->lim.retention_ms / SEGLOG_ROLL_DIV;
 	if (s == NULL || s->cap - s->len < len ||
 	    (s->nidx > 0 && lim_ms > 0 && now_ms - s->first_ms >= lim_ms)) {
-		size_t cap = log->lim.segment_bytes;
+		size_t cap = sl->lim.segment_bytes;
 
 		if ((rc = part_push_seg(p, cap > len ? cap : len)) != 0)
 			return rc;
 		s = part_seg(p, p->nsegs - 1);
-		log->st.segments++;
+		sl->st.segments++;
 	}
 
 	memcpy(s->buf + s->len, batch, len);
 	kafka_batch_set_base_offset(s->buf + s->len, p->end);
-	max_ts = be64(batch + BATCH_OFF_MAX_TS);
+	max_ts = kafka_batch_max_timestamp(batch);
 	if (max_ts > p->max_ts)
 		p->max_ts = max_ts;
 	seg_add_idx(s, p->end, p->max_ts, s->len);
@@ -831,12 +817,12 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 	s->end = p->end;
 	p->bytes += len;
 
-	log->st.appends++;
-	log->st.records += be32(batch + BATCH_OFF_COUNT);
-	log->st.bytes_appended += len;
-	log->st.bytes += len;
-	if (log->hook != NULL)
-		log->hook(t, part, log->hook_arg);
+	sl->st.appends++;
+	sl->st.records += (uint32_t)kafka_batch_record_count(batch);
+	sl->st.bytes_appended += len;
+	sl->st.bytes += len;
+	if (sl->hook != NULL)
+		sl->hook(t, part, sl->hook_arg);
 	return 0;
 }
 
@@ -904,8 +890,7 @@ seglog_read(struct seglog_topic *t, int part, int64_t offset, size_t max_bytes,
 		struct seglog_seg *s = part_seg(p, k);
 		size_t j, pos0, len;
 
-		if (s->nidx == 0)
-			continue; /* a rolled segment before its first batch */
+		ASSERT(s->nidx > 0); /* invariant 6 */
 		pos0 = s->idx[i].pos;
 		j = fit_batches(s, i, max_bytes - total);
 		if (j == i && total == 0 && first_whole)
@@ -964,7 +949,7 @@ seglog_offset_for_time(
 	}
 	i = lo;
 	off = s->idx[i].base;
-	fts = be64(s->buf + s->idx[i].pos + BATCH_OFF_MAX_TS);
+	fts = kafka_batch_max_timestamp(s->buf + s->idx[i].pos);
 	blen = batch_end(s, i) - s->idx[i].pos;
 	if (kafka_batch_parse(s->buf + s->idx[i].pos, blen, &b) <= 0)
 		goto out;
@@ -1002,8 +987,7 @@ seglog_cursor_next(
 	if (c->offset >= p->end)
 		return 0;
 	s = part_seg(p, find_seg(p, c->offset));
-	if (s->nidx == 0) /* only an empty active segment holds end */
-		return 0;
+	ASSERT(s->nidx > 0); /* invariant 6 */
 	i = find_batch(s, c->offset);
 	*batch = s->buf + s->idx[i].pos;
 	*len = batch_end(s, i) - s->idx[i].pos;
@@ -1012,24 +996,24 @@ seglog_cursor_next(
 }
 
 size_t
-seglog_expire(struct seglog *log, int64_t now_ms)
+seglog_expire(struct seglog *sl, int64_t now_ms)
 {
 	size_t i, freed = 0;
 	int k;
 
-	for (i = 0; i < log->ntopics; i++) {
-		struct seglog_topic *t = log->topics[i];
+	for (i = 0; i < sl->ntopics; i++) {
+		struct seglog_topic *t = sl->topics[i];
 
 		for (k = 0; k < t->npart; k++) {
 			struct seglog_part *p = &t->parts[k];
 
 			while (p->nsegs > 1) {
 				struct seglog_seg *s = part_seg(p, 0);
-				int over = log->lim.retention_bytes > 0 &&
-				           p->bytes > log->lim.retention_bytes;
+				int over = sl->lim.retention_bytes > 0 &&
+				           p->bytes > sl->lim.retention_bytes;
 				int old =
-				    log->lim.retention_ms > 0 &&
-				    now_ms - s->last_ms > log->lim.retention_ms;
+				    sl->lim.retention_ms > 0 &&
+				    now_ms - s->last_ms > sl->lim.retention_ms;
 
 				if (!over && !old)
 					break;
@@ -1038,12 +1022,12 @@ seglog_expire(struct seglog *log, int64_t now_ms)
 				p->start = part_seg(p, 0)->base;
 				p->bytes -= s->len;
 				freed += s->len;
-				log->st.segments--;
+				sl->st.segments--;
 				seglog_seg_unref(s); /* readers may hold it */
 			}
 		}
 	}
-	log->st.bytes -= freed;
-	log->st.bytes_expired += freed;
+	sl->st.bytes -= freed;
+	sl->st.bytes_expired += freed;
 	return freed;
 }

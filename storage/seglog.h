@@ -37,6 +37,8 @@
 #define SEGLOG_MAX_TOPIC_NAME 249 /* Kafka's limit */
 #define SEGLOG_MAX_PARTITIONS 1024
 #define SEGLOG_MAX_TOPICS     4096 /* topics are created by clients */
+#define SEGLOG_SEGMENT_BYTES  ((size_t)1 << 20) /* default segment size */
+#define SEGLOG_MAX_BATCH      ((size_t)1 << 20) /* default largest batch */
 
 struct seglog;
 struct seglog_topic;
@@ -45,8 +47,10 @@ struct seglog_seg;
 struct seglog_limits {
 	size_t retention_bytes; /* per partition; 0 = unlimited */
 	int64_t retention_ms;   /* per partition; 0 = unlimited */
-	size_t segment_bytes;   /* segment size; a bigger batch gets its own */
-	size_t max_batch_bytes; /* largest batch accepted */
+	size_t segment_bytes;   /* segment size; a bigger batch gets its own
+	                           (0: SEGLOG_SEGMENT_BYTES) */
+	size_t
+	    max_batch_bytes; /* largest batch accepted (0: SEGLOG_MAX_BATCH) */
 	int default_partitions; /* for topics created on first use */
 };
 
@@ -65,7 +69,7 @@ struct seglog_span {
  */
 int seglog_new(const struct seglog_limits *lim, const char *state_path,
     struct seglog **out);
-void seglog_free(struct seglog *log);
+void seglog_free(struct seglog *sl);
 
 /*
  * Flush every partition's exact next offset to the state file (clean
@@ -73,14 +77,14 @@ void seglog_free(struct seglog *log);
  * errno (the persisted leases still hold then).  seglog_free does this
  * too, ignoring errors.  0 without a state file.
  */
-int seglog_sync(struct seglog *log);
+int seglog_sync(struct seglog *sl);
 
 /* 1 when name/len is a legal Kafka topic name (see seglog_topic_create). */
 int seglog_topic_name_valid(const char *name, size_t len);
 
 /* The topic called name, or NULL. */
 struct seglog_topic *seglog_topic_get(
-    struct seglog *log, const char *name, size_t namelen);
+    struct seglog *sl, const char *name, size_t namelen);
 /*
  * Create a topic (npart <= 0: the default count).  The name must be a
  * legal Kafka topic name ([a-zA-Z0-9._-], 1..249 bytes, not "." or ".."):
@@ -89,10 +93,10 @@ struct seglog_topic *seglog_topic_get(
  * already has); ERR_TOO_BIG past SEGLOG_MAX_TOPICS.  Topics named in the
  * state file exist from seglog_new on, empty, at their leased offsets.
  */
-int seglog_topic_create(struct seglog *log, const char *name, size_t namelen,
+int seglog_topic_create(struct seglog *sl, const char *name, size_t namelen,
     int npart, struct seglog_topic **out);
 /* Iterate topics: idx from 0 until NULL. */
-struct seglog_topic *seglog_topic_at(struct seglog *log, size_t idx);
+struct seglog_topic *seglog_topic_at(struct seglog *sl, size_t idx);
 const char *seglog_topic_name(const struct seglog_topic *t);
 int seglog_topic_partitions(const struct seglog_topic *t);
 
@@ -159,7 +163,7 @@ int seglog_cursor_next(
 /* Called after every append (long-poll wake-up, aggregator). */
 typedef void (*seglog_append_hook)(struct seglog_topic *t, int part, void *arg);
 void seglog_set_append_hook(
-    struct seglog *log, seglog_append_hook fn, void *arg);
+    struct seglog *sl, seglog_append_hook fn, void *arg);
 
 /*
  * Retention: in every partition drop whole segments, oldest first, while
@@ -171,7 +175,7 @@ void seglog_set_append_hook(
  * slow partitions.  Returns bytes released.
  */
 #define SEGLOG_ROLL_DIV 8
-size_t seglog_expire(struct seglog *log, int64_t now_ms);
+size_t seglog_expire(struct seglog *sl, int64_t now_ms);
 
 /* Counters for /metrics (plain totals since seglog_new). */
 struct seglog_stats {
@@ -183,6 +187,6 @@ struct seglog_stats {
 	uint64_t segments;     /* held in partitions now */
 	uint64_t lease_writes; /* state file writes */
 };
-void seglog_get_stats(const struct seglog *log, struct seglog_stats *out);
+void seglog_get_stats(const struct seglog *sl, struct seglog_stats *out);
 
 #endif

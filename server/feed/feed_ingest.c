@@ -1,5 +1,5 @@
 /*
- * ingest.c: (1) -> (2): Finnhub messages to RecordBatches in the log.
+ * feed_ingest.c: (1) -> (2): Finnhub messages to RecordBatches in the log.
  *
  * The hot path of the feed: per message, one pass of the bounded scanner
  * (proto/feed.c) into a preallocated trade array, then per trade one
@@ -8,19 +8,21 @@
  * allocated per trade or per message: every buffer below is sized once,
  * from INGEST_MAX_MSG.
  */
+#include <config.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "proto/feed.h"
 #include "proto/kafka_records.h"
 #include "proto/murmur2.h"
 #include "proto/wbuf.h"
-#include "server/ingest.h"
+#include "server/feed/feed_ingest.h"
 #include "server/log.h"
 #include "server/stats.h"
-#include "server/xmalloc.h"
 
 /* A trade object takes at least FEED_MIN_TRADE_BYTES of JSON, so this many
  * trades always fit a message of INGEST_MAX_MSG bytes. */
@@ -28,31 +30,29 @@
 /* The value `{"s":..,"p":..,"v":..,"t":..,"c":..}` of one trade. */
 #define INGEST_MAX_VALUE 4096
 
-struct ingest_part {
+struct feed_ingest_part {
 	struct wbuf w;
 	struct kafka_batch_enc enc;
 	int n; /* records in the open batch */
 };
 
-struct ingest {
-	const struct config *cfg;
+struct feed_ingest {
 	struct seglog_topic *topic;
 	int npart;
-	struct ingest_part *parts;
+	struct feed_ingest_part *parts;
 	int *touched; /* partitions with an open batch, in first-use order */
 	struct feed_trade *trades;
 	char *scratch;
 	char last_error[256];
 };
 
-struct ingest *
-ingest_new(const struct config *cfg, struct seglog_topic *topic)
+struct feed_ingest *
+feed_ingest_new(struct seglog_topic *topic)
 {
-	struct ingest *in;
+	struct feed_ingest *in;
 	int i;
 
 	in = xcalloc(1, sizeof(*in));
-	in->cfg = cfg;
 	in->topic = topic;
 	in->npart = seglog_topic_partitions(topic);
 	in->parts = xcalloc((size_t)in->npart, sizeof(*in->parts));
@@ -65,7 +65,7 @@ ingest_new(const struct config *cfg, struct seglog_topic *topic)
 }
 
 void
-ingest_free(struct ingest *in)
+feed_ingest_free(struct feed_ingest *in)
 {
 	int i;
 
@@ -81,14 +81,14 @@ ingest_free(struct ingest *in)
 }
 
 const char *
-ingest_last_error(const struct ingest *in)
+feed_ingest_last_error(const struct feed_ingest *in)
 {
 	return in->last_error;
 }
 
 int
-ingest_message(
-    struct ingest *in, const uint8_t *msg, size_t len, int64_t recv_us)
+feed_ingest_message(
+    struct feed_ingest *in, const uint8_t *msg, size_t len, int64_t recv_us)
 {
 	uint8_t value[INGEST_MAX_VALUE];
 	struct feed_msg fm;
@@ -130,7 +130,7 @@ ingest_message(
 	}
 	for (i = 0; i < fm.ntrades; i++) {
 		const struct feed_trade *t = &in->trades[i];
-		struct ingest_part *pp;
+		struct feed_ingest_part *pp;
 		int part;
 
 		if (!t->valid ||
@@ -150,7 +150,7 @@ ingest_message(
 		pp->n++;
 	}
 	for (k = 0; k < ntouched; k++) {
-		struct ingest_part *pp = &in->parts[in->touched[k]];
+		struct feed_ingest_part *pp = &in->parts[in->touched[k]];
 		int64_t base;
 
 		kafka_batch_enc_end(&pp->enc);

@@ -1,6 +1,6 @@
 /*
- * sim_market.c: (1) the synthetic market of the `sim` feed (see
- * sim_market.h).
+ * feed_sim.c: (1) the synthetic market of the `sim` feed (see
+ * feed_sim.h).
  *
  * Prices and volumes are kept as integers in units of 10^-decimals of
  * their symbol, so every price printed is an exact multiple of the tick
@@ -24,14 +24,16 @@
  *  - time: a third of consecutive trades share a millisecond, the rest
  *    are a few ms apart, the message ends at or before now.
  */
+#include <config.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xmalloc.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
-#include "server/sim_market.h"
-#include "server/xmalloc.h"
+#include "server/feed/feed_sim.h"
 
 #define SIM_BURST   0.5 /* P(next trade is the same symbol) */
 #define SIM_SAME_MS 0.3 /* P(next trade is in the same ms) */
@@ -56,7 +58,7 @@ struct sim_sym {
 	double vtyp;  /* typical volume, in units of 10^-vdec */
 };
 
-struct sim_market {
+struct feed_sim {
 	uint64_t s[4];  /* xoshiro256** state */
 	uint64_t ts[4]; /* a second stream, for the gaps between times */
 	int nsym;
@@ -121,11 +123,6 @@ static const struct {
 };
 #define NCONDS (sizeof(conds) / sizeof(conds[0]))
 
-const char *const sim_default_symbols[] = {"BINANCE:BTCUSDT", "BINANCE:ETHUSDT",
-    "BINANCE:XRPUSDT", "BINANCE:DOGEUSDT", "BINANCE:SOLUSDT", "AAPL", "MSFT",
-    "AMZN", "NVDA", "TSLA", "GOOGL", "META", "AMD", "NFLX", "INTC", "JPM", "V",
-    NULL};
-
 static const int64_t pow10_i[] = {
     1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
@@ -162,7 +159,7 @@ xoshiro(uint64_t *s)
 }
 
 static uint64_t
-rnd(struct sim_market *m)
+rnd(struct feed_sim *m)
 {
 	return xoshiro(m->s);
 }
@@ -181,26 +178,26 @@ time_gap(uint64_t *s)
 
 /* Uniform in [0, 1). */
 static double
-unif(struct sim_market *m)
+unif(struct feed_sim *m)
 {
 	return (double)(rnd(m) >> 11) * 0x1.0p-53;
 }
 
 /* Uniform in (0, 1]: safe under log(). */
 static double
-unif_pos(struct sim_market *m)
+unif_pos(struct feed_sim *m)
 {
 	return 1.0 - unif(m);
 }
 
 static double
-expo(struct sim_market *m, double mean)
+expo(struct feed_sim *m, double mean)
 {
 	return -mean * log(unif_pos(m));
 }
 
 static double
-gauss(struct sim_market *m)
+gauss(struct feed_sim *m)
 {
 	return sqrt(-2.0 * log(unif_pos(m))) * cos(6.283185307179586 * unif(m));
 }
@@ -309,10 +306,10 @@ init_symbol(struct sim_sym *y, const char *name, const struct sim_known *k)
 		y->vtyp = 1;
 }
 
-struct sim_market *
-sim_market_new(const char *const *symbols, int nsymbols, uint64_t seed)
+struct feed_sim *
+feed_sim_new(const char *const *symbols, int nsymbols, uint64_t seed)
 {
-	struct sim_market *m;
+	struct feed_sim *m;
 	struct sim_known k;
 	double total = 0;
 	int i;
@@ -348,7 +345,7 @@ sim_market_new(const char *const *symbols, int nsymbols, uint64_t seed)
 }
 
 void
-sim_market_free(struct sim_market *m)
+feed_sim_free(struct feed_sim *m)
 {
 	int i;
 
@@ -364,7 +361,7 @@ sim_market_free(struct sim_market *m)
 /* ---- one trade -------------------------------------------------------- */
 
 static int
-pick_symbol(struct sim_market *m)
+pick_symbol(struct feed_sim *m)
 {
 	double x;
 	int lo = 0, hi = m->nsym - 1, mid;
@@ -384,7 +381,7 @@ pick_symbol(struct sim_market *m)
 
 /* Move the symbol's price and return the price of this print. */
 static int64_t
-walk(struct sim_market *m, struct sim_sym *y)
+walk(struct feed_sim *m, struct sim_sym *y)
 {
 	double dev, up;
 	int64_t k, px, floor_px;
@@ -417,7 +414,7 @@ walk(struct sim_market *m, struct sim_sym *y)
 }
 
 static int64_t
-stock_volume(struct sim_market *m)
+stock_volume(struct feed_sim *m)
 {
 	static const int64_t lots[] = {
 	    100, 100, 100, 100, 200, 200, 300, 400, 500, 500, 1000};
@@ -439,7 +436,7 @@ stock_volume(struct sim_market *m)
 }
 
 static int64_t
-crypto_volume(struct sim_market *m, const struct sim_sym *y)
+crypto_volume(struct feed_sim *m, const struct sim_sym *y)
 {
 	double v = y->vtyp * exp(1.6 * gauss(m));
 
@@ -487,7 +484,7 @@ put_int(char *o, int64_t v)
 }
 
 static const char *
-pick_conds(struct sim_market *m)
+pick_conds(struct feed_sim *m)
 {
 	double x = unif(m) * 100, acc = 0;
 	size_t i;
@@ -507,8 +504,8 @@ pick_conds(struct sim_market *m)
 	} while (0)
 
 size_t
-sim_market_frame(
-    struct sim_market *m, int64_t now_ms, int ntrades, struct wbuf *out)
+feed_sim_frame(
+    struct feed_sim *m, int64_t now_ms, int ntrades, struct wbuf *out)
 {
 	uint64_t ts[4];
 	int64_t t0, t, lim, span = 0;
@@ -594,7 +591,7 @@ sim_market_frame(
 }
 
 void
-sim_market_ping(struct wbuf *out)
+feed_sim_ping(struct wbuf *out)
 {
 	wbuf_str(out, "{\"type\":\"ping\"}");
 }

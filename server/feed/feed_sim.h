@@ -1,5 +1,5 @@
 /*
- * sim_market.h: (1) the `sim` feed's synthetic market: Finnhub trade
+ * feed_sim.h: (1) the `sim` feed's synthetic market: Finnhub trade
  * messages, byte for byte in Finnhub's format, from a seeded random walk.
  *
  * Each symbol gets a kind from its name and what the market knows about
@@ -16,32 +16,25 @@
  * No I/O, no clock, no libevent: the caller says what time it is, and the
  * output is a function of the seed and the calls made.
  */
-#ifndef SERVER_SIM_MARKET_H
-#define SERVER_SIM_MARKET_H
+#ifndef SERVER_FEED_SIM_H
+#define SERVER_FEED_SIM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto/wbuf.h"
 
-struct sim_market;
-
-/*
- * The daemon's default symbols, NULL-terminated: crypto first (it trades
- * around the clock, so data flows whenever the daemon runs), then a dozen
- * liquid US stocks.
- */
-extern const char *const sim_default_symbols[];
+struct feed_sim;
 
 /*
  * A market over the nsymbols (>= 1) symbols given (copied; each 1..64
  * printable ASCII bytes, as the configuration accepts them), with the
  * random streams seeded by seed.  Returns NULL for an empty list or a
- * symbol outside that rule.  Free with sim_market_free().
+ * symbol outside that rule.  Free with feed_sim_free().
  */
-struct sim_market *sim_market_new(
+struct feed_sim *feed_sim_new(
     const char *const *symbols, int nsymbols, uint64_t seed);
-void sim_market_free(struct sim_market *m);
+void feed_sim_free(struct feed_sim *m);
 
 /*
  * Append one Finnhub trade message, {"data":[...],"type":"trade"}, with
@@ -51,10 +44,10 @@ void sim_market_free(struct sim_market *m);
  * Returns ntrades, or 0 when ntrades < 1 (nothing appended) or out->err
  * is set (the message may be partly appended).
  */
-size_t sim_market_frame(
-    struct sim_market *m, int64_t now_ms, int ntrades, struct wbuf *out);
+size_t feed_sim_frame(
+    struct feed_sim *m, int64_t now_ms, int ntrades, struct wbuf *out);
 
 /* Append Finnhub's keep-alive message, {"type":"ping"}. */
-void sim_market_ping(struct wbuf *out);
+void feed_sim_ping(struct wbuf *out);
 
 #endif

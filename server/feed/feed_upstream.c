@@ -1,15 +1,17 @@
 /*
- * upstream.c: (1) the feed's sources (see upstream.h).
+ * feed_upstream.c: (1) the feed's sources (see feed_upstream.h).
  *
- *	finnhub:  ws_client (TLS, reconnect, stall detection) -> on_open
+ *	finnhub:  feed_ws (TLS, reconnect, stall detection) -> on_open
  *	          subscribes every symbol -> on_message -> deliver()
- *	sim:      a 10 ms timer asks sim_market for sim_rate trades/s in
+ *	sim:      a 10 ms timer asks feed_sim for sim_rate trades/s in
  *	          Finnhub's own JSON -> deliver()
  *	replay:   capture records at their recorded pace / SPEED -> deliver()
  *
- * deliver() writes the capture (if any) and calls ingest_message(), so a
+ * deliver() writes the capture (if any) and calls feed_ingest_message(), so a
  * capture of any source replays through the same parser.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 #include <sys/time.h>
 
@@ -22,18 +24,19 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
+#include "base/xorshift.h"
 #include "proto/capture.h"
-#include "proto/err.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
-#include "server/clock.h"
+#include "server/feed/feed_sim.h"
+#include "server/feed/feed_upstream.h"
+#include "server/feed/feed_ws.h"
 #include "server/log.h"
-#include "server/sim_market.h"
 #include "server/stats.h"
-#include "server/upstream.h"
-#include "server/xorshift.h"
-#include "server/ws_client.h"
-#include "server/xmalloc.h"
 
 #define UPSTREAM_MAGIC 0x75707374
 #define SIM_TICK_MS    10
@@ -41,22 +44,22 @@
 /* Replay reads the capture in chunks; a record is at most this big. */
 #define REPLAY_CHUNK (INGEST_MAX_MSG + 64)
 
-enum upstream_kind { UP_FINNHUB, UP_SIM, UP_REPLAY };
+enum feed_upstream_kind { UP_FINNHUB, UP_SIM, UP_REPLAY };
 
-struct upstream {
+struct feed_upstream {
 	unsigned magic;
 	int kind;
 	struct event_base *base;
 	const struct config *cfg;
-	struct ingest *ingest;
+	struct feed_ingest *ingest;
 	const char *state;
 
 	/* finnhub */
-	struct ws_client *ws;
+	struct feed_ws *ws;
 	char **subscribed; /* what the server has been told, NULL-terminated */
 
 	/* sim */
-	struct sim_market *sim;
+	struct feed_sim *sim;
 	struct event *timer;
 	int64_t sim_last_ms;
 	int64_t sim_last_ping_ms;
@@ -79,11 +82,12 @@ struct upstream {
 };
 
 static void
-deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
+deliver(struct feed_upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
 {
 	if (u->cap_fp != NULL) {
 		wbuf_reset(&u->cap);
-		capture_encode_frame(&u->cap, (uint64_t)t_us, 1, msg, len);
+		capture_encode_frame(
+		    &u->cap, (uint64_t)t_us, CAPTURE_OP_TEXT, msg, len);
 		if (u->cap.err == 0 && fwrite(u->cap.buf, 1, u->cap.len,
 		                           u->cap_fp) != u->cap.len) {
 			log_err("capture: write failed: %s; capture stopped",
@@ -92,7 +96,7 @@ deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
 			u->cap_fp = NULL;
 		}
 	}
-	(void)ingest_message(u->ingest, msg, len, t_us);
+	(void)feed_ingest_message(u->ingest, msg, len, t_us);
 }
 
 /*
@@ -101,7 +105,7 @@ deliver(struct upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
  * what is appended now stays readable.
  */
 static int
-capture_open(struct upstream *u, const char *path)
+capture_open(struct feed_upstream *u, const char *path)
 {
 	struct capture_frame f;
 	uint8_t *buf = NULL;
@@ -168,13 +172,13 @@ fail:
 /* ---- finnhub ---------------------------------------------------------- */
 
 static void
-subscribe(struct upstream *u, const char *type, const char *sym)
+subscribe(struct feed_upstream *u, const char *type, const char *sym)
 {
 	struct wbuf w;
 
 	wbuf_init(&w, 1024);
 	feed_encode_subscribe(&w, type, sym);
-	if (w.err == 0 && ws_client_send_text(u->ws, w.buf, w.len) == 0)
+	if (w.err == 0 && feed_ws_send_text(u->ws, w.buf, w.len) == 0)
 		log_debug("feed: %s %s", type, sym);
 	wbuf_fini(&w);
 }
@@ -214,7 +218,7 @@ has_symbol(char *const *list, const char *s)
 static void
 ws_on_open(void *arg)
 {
-	struct upstream *u = arg;
+	struct feed_upstream *u = arg;
 	int i;
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
@@ -231,7 +235,7 @@ static void
 ws_on_message(
     void *arg, const uint8_t *msg, size_t len, int opcode, int64_t recv_us)
 {
-	struct upstream *u = arg;
+	struct feed_upstream *u = arg;
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
 	deliver(u, msg, len, recv_us);
@@ -240,7 +244,7 @@ ws_on_message(
 static void
 ws_on_close(void *arg, const char *why)
 {
-	struct upstream *u = arg;
+	struct feed_upstream *u = arg;
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
 	u->state = "connecting";
@@ -248,11 +252,11 @@ ws_on_close(void *arg, const char *why)
 }
 
 static int
-finnhub_new(struct upstream *u, struct evdns_base *dns)
+finnhub_new(struct feed_upstream *u, struct evdns_base *dns)
 {
-	static const struct ws_client_cb cb = {
+	static const struct feed_ws_cb cb = {
 	    ws_on_open, ws_on_message, ws_on_close};
-	struct ws_client_opts o;
+	struct feed_ws_opts o;
 	struct wbuf url;
 	int rc;
 
@@ -269,10 +273,9 @@ finnhub_new(struct upstream *u, struct evdns_base *dns)
 	o.ca_file = u->cfg->feed_ca_file;
 	o.stall_ms = u->cfg->feed_stall_ms;
 	o.backoff_max_ms = u->cfg->feed_backoff_max_ms;
-	o.connect_timeout_ms = 10000;
 	o.max_msg_bytes = INGEST_MAX_MSG;
-	rc = ws_client_new(u->base, dns, &o, &cb, u, &u->ws);
-	/* The URL held the token: wipe our copy (ws_client keeps its own). */
+	rc = feed_ws_new(u->base, dns, &o, &cb, u, &u->ws);
+	/* The URL held the token: wipe our copy (feed_ws keeps its own). */
 	if (url.buf != NULL)
 		memset(url.buf, 0, url.len);
 	wbuf_fini(&url);
@@ -285,7 +288,7 @@ finnhub_new(struct upstream *u, struct evdns_base *dns)
 static void
 sim_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct upstream *u = arg;
+	struct feed_upstream *u = arg;
 	int64_t now = clock_wall_us(), now_ms = now / 1000;
 	int64_t burst;
 
@@ -308,7 +311,7 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 		if (n > (int)u->sim_owed)
 			n = (int)u->sim_owed;
 		wbuf_reset(&u->frame);
-		n = (int)sim_market_frame(u->sim, now_ms, n, &u->frame);
+		n = (int)feed_sim_frame(u->sim, now_ms, n, &u->frame);
 		if (n <= 0 || u->frame.err != 0)
 			break;
 		u->sim_owed -= n;
@@ -317,15 +320,15 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 	if (now_ms - u->sim_last_ping_ms >= SIM_PING_MS) {
 		u->sim_last_ping_ms = now_ms;
 		wbuf_reset(&u->frame);
-		sim_market_ping(&u->frame);
+		feed_sim_ping(&u->frame);
 		deliver(u, u->frame.buf, u->frame.len, now);
 	}
 }
 
 static int
-sim_new(struct upstream *u)
+sim_new(struct feed_upstream *u)
 {
-	u->sim = sim_market_new((const char *const *)u->cfg->symbols,
+	u->sim = feed_sim_new((const char *const *)u->cfg->symbols,
 	    u->cfg->nsymbols, (uint64_t)clock_wall_us());
 	if (u->sim == NULL)
 		return ERR_NOMEM;
@@ -346,7 +349,7 @@ static void replay_tick(evutil_socket_t fd, short what, void *arg);
  * Record times are scaled by 1/speed relative to the first record.
  */
 static void
-replay_run(struct upstream *u)
+replay_run(struct feed_upstream *u)
 {
 	struct capture_frame f;
 	struct timeval tv;
@@ -403,14 +406,14 @@ replay_run(struct upstream *u)
 static void
 replay_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct upstream *u = arg;
+	struct feed_upstream *u = arg;
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
 	replay_run(u);
 }
 
 static int
-replay_new(struct upstream *u)
+replay_new(struct feed_upstream *u)
 {
 	char *path = xstrdup(u->cfg->feed + 7), *at;
 	uint8_t hdr[64];
@@ -450,10 +453,11 @@ out:
 /* ---- common ----------------------------------------------------------- */
 
 int
-upstream_new(struct event_base *base, struct evdns_base *dns,
-    const struct config *cfg, struct ingest *in, struct upstream **out)
+feed_upstream_new(struct event_base *base, struct evdns_base *dns,
+    const struct config *cfg, struct feed_ingest *in,
+    struct feed_upstream **out)
 {
-	struct upstream *u;
+	struct feed_upstream *u;
 	int rc;
 
 	u = xcalloc(1, sizeof(*u));
@@ -474,7 +478,7 @@ upstream_new(struct event_base *base, struct evdns_base *dns,
 	if (rc == 0 && cfg->capture != NULL)
 		rc = capture_open(u, cfg->capture);
 	if (rc != 0) {
-		upstream_free(u);
+		feed_upstream_free(u);
 		return rc;
 	}
 	*out = u;
@@ -482,7 +486,7 @@ upstream_new(struct event_base *base, struct evdns_base *dns,
 }
 
 int
-upstream_start(struct upstream *u)
+feed_upstream_start(struct feed_upstream *u)
 {
 	struct timeval tick = {0, SIM_TICK_MS * 1000};
 	char url[512];
@@ -492,7 +496,7 @@ upstream_start(struct upstream *u)
 		log_info("feed: finnhub at %s, %d symbols",
 		    log_redact_url(u->cfg->feed_url, url, sizeof(url)),
 		    u->cfg->nsymbols);
-		ws_client_start(u->ws);
+		feed_ws_start(u->ws);
 		break;
 	case UP_SIM:
 		log_info("feed: sim, %lld trades/s over %d symbols",
@@ -507,24 +511,24 @@ upstream_start(struct upstream *u)
 }
 
 void
-upstream_reload(struct upstream *u, const struct config *cfg)
+feed_upstream_reload(struct feed_upstream *u, const struct config *cfg)
 {
 	int i, added = 0, removed = 0;
 
 	u->cfg = cfg;
 	if (u->kind == UP_SIM) {
-		struct sim_market *m;
+		struct feed_sim *m;
 
-		m = sim_market_new((const char *const *)cfg->symbols,
+		m = feed_sim_new((const char *const *)cfg->symbols,
 		    cfg->nsymbols, (uint64_t)clock_wall_us());
 		if (m != NULL) {
-			sim_market_free(u->sim);
+			feed_sim_free(u->sim);
 			u->sim = m;
 		}
 		log_info("feed: sim now over %d symbols", cfg->nsymbols);
 		return;
 	}
-	if (u->kind != UP_FINNHUB || !ws_client_is_open(u->ws))
+	if (u->kind != UP_FINNHUB || !feed_ws_is_open(u->ws))
 		return; /* the next on_open subscribes the new list */
 	for (i = 0; u->subscribed != NULL && u->subscribed[i] != NULL; i++)
 		if (!has_symbol(cfg->symbols, u->subscribed[i])) {
@@ -543,29 +547,29 @@ upstream_reload(struct upstream *u, const struct config *cfg)
 }
 
 void
-upstream_flush(struct upstream *u)
+feed_upstream_flush(struct feed_upstream *u)
 {
 	if (u->cap_fp != NULL)
 		fflush(u->cap_fp);
 }
 
 const char *
-upstream_state(const struct upstream *u)
+feed_upstream_state(const struct feed_upstream *u)
 {
 	return u->state;
 }
 
 void
-upstream_free(struct upstream *u)
+feed_upstream_free(struct feed_upstream *u)
 {
 	if (u == NULL)
 		return;
 	if (u->timer != NULL)
 		event_free(u->timer);
 	if (u->ws != NULL)
-		ws_client_free(u->ws);
+		feed_ws_free(u->ws);
 	if (u->sim != NULL)
-		sim_market_free(u->sim);
+		feed_sim_free(u->sim);
 	if (u->replay_fp != NULL)
 		fclose(u->replay_fp);
 	if (u->cap_fp != NULL) {

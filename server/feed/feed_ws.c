@@ -1,5 +1,5 @@
 /*
- * ws_client.c: (1) the feed's upstream websocket client (see ws_client.h
+ * feed_ws.c: (1) the feed's upstream websocket client (see feed_ws.h
  * for the states, invariants and counters).
  *
  * One attempt: resolve the host (evdns_getaddrinfo, so every address is
@@ -16,11 +16,13 @@
  *
  * Failures end the attempt through ws_fail()/begin_close() and ws_drop(),
  * which free the connection and arm the back-off timer.  Callbacks into
- * the caller can call ws_client_send_text(); a failure found there cannot
+ * the caller can call feed_ws_send_text(); a failure found there cannot
  * tear down the connection under the caller's feet, so it is recorded and
  * handled by the `kick` event (or by the read callback once wslay
  * returns).
  */
+#include <config.h>
+
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -46,15 +48,16 @@
 #include <openssl/x509v3.h>
 #include <wslay/wslay.h>
 
-#include "proto/err.h"
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
+#include "base/xorshift.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
-#include "server/clock.h"
+#include "server/feed/feed_ws.h"
 #include "server/log.h"
 #include "server/stats.h"
-#include "server/ws_client.h"
-#include "server/xorshift.h"
-#include "server/xmalloc.h"
 
 #define WS_CLIENT_MAGIC     0x77736c63
 #define WS_DNS_MAGIC        0x77736471
@@ -85,14 +88,14 @@ static const char *const state_names[] = {
  */
 struct ws_dns {
 	unsigned magic;
-	struct ws_client *c;
+	struct feed_ws *c;
 };
 
-struct ws_client {
+struct feed_ws {
 	unsigned magic;
 	struct event_base *base;
 	struct evdns_base *dns;
-	struct ws_client_cb cb;
+	struct feed_ws_cb cb;
 	void *arg;
 
 	/* options */
@@ -137,8 +140,8 @@ struct ws_client {
 	struct event *kick;  /* deferred failure */
 };
 
-static void attempt(struct ws_client *c);
-static void connect_next(struct ws_client *c);
+static void attempt(struct feed_ws *c);
+static void connect_next(struct feed_ws *c);
 
 /* ---- time, randomness, text -------------------------------------------- */
 
@@ -172,7 +175,7 @@ mask_value(char *s, const char *v, size_t vn)
  * echo from a server or a library can carry it into the log.
  */
 static void
-mask_secrets(const struct ws_client *c, char *s)
+mask_secrets(const struct feed_ws *c, char *s)
 {
 	const char *q = strchr(c->target, '?'), *end, *eq;
 
@@ -189,7 +192,7 @@ mask_secrets(const struct ws_client *c, char *s)
 /* Copy peer text for the log: bounded, printable, secrets masked. */
 static void
 peer_text(
-    const struct ws_client *c, char *dst, size_t size, const void *p, size_t n)
+    const struct feed_ws *c, char *dst, size_t size, const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	size_t i;
@@ -208,7 +211,7 @@ peer_text(
 
 /* Free the attempt's resources; timers are left to the caller. */
 static void
-conn_teardown(struct ws_client *c)
+conn_teardown(struct feed_ws *c)
 {
 	if (c->dns_req_owner != NULL) {
 		/* The owner stays behind for the callback to free. */
@@ -238,7 +241,7 @@ conn_teardown(struct ws_client *c)
 
 /* Full-jitter delay before the next attempt; counts the failure. */
 static int64_t
-backoff_delay(struct ws_client *c)
+backoff_delay(struct feed_ws *c)
 {
 	int64_t cap = c->backoff_base_ms;
 	unsigned i;
@@ -256,7 +259,7 @@ backoff_delay(struct ws_client *c)
  * if it had been open, and schedule the next attempt.
  */
 static void
-ws_drop(struct ws_client *c)
+ws_drop(struct feed_ws *c)
 {
 	int was_open = c->state == WS_OPEN || c->state == WS_CLOSING;
 	int64_t delay;
@@ -274,7 +277,7 @@ ws_drop(struct ws_client *c)
 }
 
 static void __attribute__((format(printf, 2, 0)))
-set_why(struct ws_client *c, const char *fmt, va_list ap)
+set_why(struct feed_ws *c, const char *fmt, va_list ap)
 {
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	mask_secrets(c, c->why);
@@ -282,7 +285,7 @@ set_why(struct ws_client *c, const char *fmt, va_list ap)
 
 /* Log c->why: a counted warning when it is an error, else info. */
 static void
-report_why(struct ws_client *c, int is_error)
+report_why(struct feed_ws *c, int is_error)
 {
 	if (is_error) {
 		stats.feed_ws_errors_total++;
@@ -294,7 +297,7 @@ report_why(struct ws_client *c, int is_error)
 
 /* Log why (a warning if it is an error), count it, and drop. */
 static void __attribute__((format(printf, 3, 4)))
-ws_fail(struct ws_client *c, int is_error, const char *fmt, ...)
+ws_fail(struct feed_ws *c, int is_error, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -310,7 +313,7 @@ ws_fail(struct ws_client *c, int is_error, const char *fmt, ...)
  * the teardown runs from the `kick` event, after the callback returns.
  */
 static void __attribute__((format(printf, 3, 4)))
-ws_fail_later(struct ws_client *c, int is_error, const char *fmt, ...)
+ws_fail_later(struct feed_ws *c, int is_error, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -325,7 +328,7 @@ ws_fail_later(struct ws_client *c, int is_error, const char *fmt, ...)
 }
 
 static void
-run_pending_fail(struct ws_client *c)
+run_pending_fail(struct feed_ws *c)
 {
 	char why[sizeof(c->why)];
 
@@ -337,7 +340,7 @@ run_pending_fail(struct ws_client *c)
 static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	if (c->fail_pending)
@@ -349,7 +352,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
  * (bounded by CLOSE_GRACE_MS), then drop.
  */
 static void __attribute__((format(printf, 3, 4)))
-begin_close(struct ws_client *c, int is_error, const char *fmt, ...)
+begin_close(struct feed_ws *c, int is_error, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -372,7 +375,7 @@ static ssize_t
 ws_recv_cb(
     wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 	int n;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
@@ -390,7 +393,7 @@ static ssize_t
 ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
@@ -411,7 +414,7 @@ static void
 ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *m, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	switch (m->opcode) {
@@ -459,7 +462,7 @@ close_code_text(unsigned code)
 
 /* Run wslay over the input; act on what it found. */
 static void
-ws_process(struct ws_client *c)
+ws_process(struct feed_ws *c)
 {
 	int rc;
 
@@ -503,7 +506,7 @@ ws_process(struct ws_client *c)
 /* ---- the opening handshake ---------------------------------------------- */
 
 static void
-hs_send(struct ws_client *c)
+hs_send(struct feed_ws *c)
 {
 	uint8_t nonce[16];
 	char key[WS_KEY_LEN + 1];
@@ -536,7 +539,7 @@ hs_send(struct ws_client *c)
 }
 
 static void
-hs_refused(struct ws_client *c, const struct ws_hs_resp *r)
+hs_refused(struct feed_ws *c, const struct ws_hs_resp *r)
 {
 	char reason[64];
 	const char *hint = "";
@@ -563,7 +566,7 @@ hs_refused(struct ws_client *c, const struct ws_hs_resp *r)
 }
 
 static void
-open_ws(struct ws_client *c)
+open_ws(struct feed_ws *c)
 {
 	static const struct wslay_event_callbacks cbs = {
 	    ws_recv_cb, ws_send_cb, ws_genmask_cb, NULL, NULL, NULL, ws_msg_cb};
@@ -593,7 +596,7 @@ open_ws(struct ws_client *c)
 }
 
 static void
-hs_read(struct ws_client *c)
+hs_read(struct feed_ws *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t len = evbuffer_get_length(in), hlen, off = 0;
@@ -644,7 +647,7 @@ hs_read(struct ws_client *c)
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	c->rx_us = clock_wall_us();
@@ -667,7 +670,7 @@ read_cb(struct bufferevent *bev, void *arg)
 static void
 write_cb(struct bufferevent *bev, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	if (c->state == WS_CLOSING &&
@@ -677,7 +680,7 @@ write_cb(struct bufferevent *bev, void *arg)
 
 /* Why did the TLS handshake fail?  Verification first: it is the usual. */
 static void
-tls_error(struct ws_client *c, char *buf, size_t size)
+tls_error(struct feed_ws *c, char *buf, size_t size)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	long vr = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
@@ -701,7 +704,7 @@ tls_error(struct ws_client *c, char *buf, size_t size)
 }
 
 static int
-verify_failed(struct ws_client *c)
+verify_failed(struct feed_ws *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 
@@ -722,7 +725,7 @@ tcp_connected(struct bufferevent *bev)
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 	char tls[256];
 	int err = EVUTIL_SOCKET_ERROR();
 
@@ -790,7 +793,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ws_client *c = arg;
+	struct feed_ws *c = arg;
 	int64_t idle;
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
@@ -828,7 +831,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- connecting --------------------------------------------------------- */
 
 static struct bufferevent *
-new_bev(struct ws_client *c)
+new_bev(struct feed_ws *c)
 {
 	const int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
 	struct bufferevent *bev;
@@ -862,7 +865,7 @@ fail:
 
 /* Connect to the next untried address (rotating which one goes first). */
 static void
-connect_next(struct ws_client *c)
+connect_next(struct feed_ws *c)
 {
 	struct evutil_addrinfo *ai = c->ai;
 	int i, idx, one = 1;
@@ -911,7 +914,7 @@ connect_next(struct ws_client *c)
 }
 
 static void
-resolved(struct ws_client *c, int result, struct evutil_addrinfo *ai)
+resolved(struct feed_ws *c, int result, struct evutil_addrinfo *ai)
 {
 	struct evutil_addrinfo *p;
 
@@ -937,7 +940,7 @@ static void
 dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 {
 	struct ws_dns *d = arg;
-	struct ws_client *c = d->c;
+	struct feed_ws *c = d->c;
 
 	CHECK_MAGIC(d, WS_DNS_MAGIC);
 	d->magic = 0;
@@ -955,7 +958,7 @@ dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 }
 
 static void
-attempt(struct ws_client *c)
+attempt(struct feed_ws *c)
 {
 	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *req;
@@ -996,7 +999,7 @@ attempt(struct ws_client *c)
 /* ---- public API --------------------------------------------------------- */
 
 static int
-make_ssl_ctx(struct ws_client *c, const char *ca_file)
+make_ssl_ctx(struct feed_ws *c, const char *ca_file)
 {
 	SSL_CTX *ctx;
 
@@ -1041,11 +1044,11 @@ wipe_free(char *s)
 }
 
 int
-ws_client_new(struct event_base *base, struct evdns_base *dns,
-    const struct ws_client_opts *opts, const struct ws_client_cb *cb, void *arg,
-    struct ws_client **out)
+feed_ws_new(struct event_base *base, struct evdns_base *dns,
+    const struct feed_ws_opts *opts, const struct feed_ws_cb *cb, void *arg,
+    struct feed_ws **out)
 {
-	struct ws_client *c = NULL;
+	struct feed_ws *c = NULL;
 	struct ws_url u;
 	struct in6_addr a6;
 	char shown[512];
@@ -1109,7 +1112,7 @@ ws_client_new(struct event_base *base, struct evdns_base *dns,
 	rc = 0;
 out:
 	if (rc != 0) {
-		ws_client_free(c);
+		feed_ws_free(c);
 		return rc;
 	}
 	*out = c;
@@ -1117,7 +1120,7 @@ out:
 }
 
 void
-ws_client_start(struct ws_client *c)
+feed_ws_start(struct feed_ws *c)
 {
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	if (c->state == WS_IDLE)
@@ -1125,7 +1128,7 @@ ws_client_start(struct ws_client *c)
 }
 
 int
-ws_client_send_text(struct ws_client *c, const void *p, size_t n)
+feed_ws_send_text(struct feed_ws *c, const void *p, size_t n)
 {
 	struct wslay_event_msg m;
 	int rc;
@@ -1154,19 +1157,19 @@ ws_client_send_text(struct ws_client *c, const void *p, size_t n)
 }
 
 int
-ws_client_is_open(const struct ws_client *c)
+feed_ws_is_open(const struct feed_ws *c)
 {
 	return c->state == WS_OPEN;
 }
 
 const char *
-ws_client_state(const struct ws_client *c)
+feed_ws_state(const struct feed_ws *c)
 {
 	return state_names[c->state];
 }
 
 void
-ws_client_free(struct ws_client *c)
+feed_ws_free(struct feed_ws *c)
 {
 	if (c == NULL)
 		return;

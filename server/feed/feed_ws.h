@@ -1,7 +1,7 @@
 /*
- * ws_client.h: (1) the feed's upstream websocket client: DNS, TCP, TLS,
+ * feed_ws.h: (1) the feed's upstream websocket client: DNS, TCP, TLS,
  * the opening handshake, wslay framing, stall detection and reconnection
- * with back-off.  One ws_client keeps one connection to one URL alive for
+ * with back-off.  One feed_ws keeps one connection to one URL alive for
  * its whole life; the caller only sees messages and open/close events.
  *
  *	IDLE --start--> CONNECTING --TCP (+TLS) up--> HANDSHAKE --101--> OPEN
@@ -36,17 +36,17 @@
  * failures, refused or malformed handshakes, websocket protocol errors,
  * messages over max_msg_bytes), feed_bytes_total (bytes received).
  */
-#ifndef SERVER_WS_CLIENT_H
-#define SERVER_WS_CLIENT_H
+#ifndef SERVER_FEED_WS_H
+#define SERVER_FEED_WS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
 struct evdns_base;
-struct ws_client;
+struct feed_ws;
 
-struct ws_client_opts {
+struct feed_ws_opts {
 	const char *url;        /* ws://host[:port][/path][?query] or wss:// */
 	const char *ca_file;    /* PEM CA bundle for wss://; NULL: system */
 	int64_t stall_ms;       /* no bytes this long: reconnect; 0: off */
@@ -57,8 +57,8 @@ struct ws_client_opts {
 	int64_t healthy_ms;      /* open this long resets back-off; 0: 10000 */
 };
 
-struct ws_client_cb {
-	/* The websocket is open: subscribe here (ws_client_send_text). */
+struct feed_ws_cb {
+	/* The websocket is open: subscribe here (feed_ws_send_text). */
 	void (*on_open)(void *arg);
 	/*
 	 * One complete text (or binary) message, valid only during the call.
@@ -75,17 +75,17 @@ struct ws_client_cb {
 /*
  * A client for opts->url that will call cb with arg.  opts is copied
  * (strings too); the caller may wipe its URL afterwards.  Nothing
- * connects before ws_client_start().  dns may be NULL only for URLs whose
+ * connects before feed_ws_start().  dns may be NULL only for URLs whose
  * host is an IP address.  Returns 0 and *out; ERR_CONFIG (logged) for a
  * bad URL or an unreadable ca_file; ERR_TLS if no TLS context could be
- * made.  Free with ws_client_free().
+ * made.  Free with feed_ws_free().
  */
-int ws_client_new(struct event_base *base, struct evdns_base *dns,
-    const struct ws_client_opts *opts, const struct ws_client_cb *cb, void *arg,
-    struct ws_client **out);
+int feed_ws_new(struct event_base *base, struct evdns_base *dns,
+    const struct feed_ws_opts *opts, const struct feed_ws_cb *cb, void *arg,
+    struct feed_ws **out);
 
 /* Connect now; from then on the client reconnects by itself. */
-void ws_client_start(struct ws_client *c);
+void feed_ws_start(struct feed_ws *c);
 
 /*
  * Queue a text message (a subscribe) on the open connection.  Returns 0;
@@ -93,19 +93,19 @@ void ws_client_start(struct ws_client *c);
  * in on_open); ERR_CLOSED when it is closing.  A failure to queue drops
  * the connection (reconnect follows) and returns ERR_NOMEM.
  */
-int ws_client_send_text(struct ws_client *c, const void *p, size_t n);
+int feed_ws_send_text(struct feed_ws *c, const void *p, size_t n);
 
 /* 1 while the websocket is open, else 0. */
-int ws_client_is_open(const struct ws_client *c);
+int feed_ws_is_open(const struct feed_ws *c);
 
 /* "idle", "connecting", "handshake", "open", "closing", "backoff". */
-const char *ws_client_state(const struct ws_client *c);
+const char *feed_ws_state(const struct feed_ws *c);
 
 /*
  * Close the connection (no close handshake), cancel every timer and free
  * c; the URL copy is wiped first.  No callback runs.  Must not be called
  * from inside one of c's callbacks.  NULL is ignored.
  */
-void ws_client_free(struct ws_client *c);
+void feed_ws_free(struct feed_ws *c);
 
 #endif

@@ -56,7 +56,7 @@ struct kafka_req_ctx {
 	struct kafka_server *ks;
 	struct kafka_conn *conn;
 	const struct config *cfg;
-	struct seglog *log;
+	struct seglog *seglog;
 	const char *peer; /* "ip:port", the log context */
 	struct kafka_req_header hdr;
 	const uint8_t *body; /* the request body, valid during the handler */

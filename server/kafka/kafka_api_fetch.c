@@ -23,15 +23,17 @@
  * dropped once written: no record byte is copied, and retention cannot
  * free a segment a slow consumer is still being sent.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
-#include "server/kafka_api.h"
+#include "server/kafka/kafka_api.h"
 #include "server/stats.h"
 #include "storage/seglog.h"
 

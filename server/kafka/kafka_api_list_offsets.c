@@ -7,11 +7,13 @@
  * created here: a consumer asking about one gets
  * UNKNOWN_TOPIC_OR_PARTITION and refreshes its metadata.
  */
+#include <config.h>
+
 #include <string.h>
 
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
-#include "server/kafka_api.h"
+#include "server/kafka/kafka_api.h"
 #include "storage/seglog.h"
 
 static void

@@ -7,11 +7,13 @@
  * auto.create.topics.enable); kafka-python's v0/v1 and librdkafka's v4
  * producers rely on that.
  */
+#include <config.h>
+
 #include <string.h>
 
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
-#include "server/kafka_api.h"
+#include "server/kafka/kafka_api.h"
 #include "storage/seglog.h"
 
 static const int32_t self_node[1] = {KAFKA_NODE_ID};
@@ -72,7 +74,7 @@ handle_metadata(struct kafka_req_ctx *ctx)
 		return rc;
 	n = 0;
 	if (req.all_topics)
-		while (seglog_topic_at(ctx->log, (size_t)n) != NULL)
+		while (seglog_topic_at(ctx->seglog, (size_t)n) != NULL)
 			n++;
 	else
 		n = req.ntopics;
@@ -81,10 +83,11 @@ handle_metadata(struct kafka_req_ctx *ctx)
 		return ERR_TOO_BIG;
 	if (req.all_topics) {
 		for (i = 0; i < n; i++)
-			fill_topic(
-			    &topics[i], seglog_topic_at(ctx->log, (size_t)i));
+			fill_topic(&topics[i],
+			    seglog_topic_at(ctx->seglog, (size_t)i));
 	} else {
-		create = ver <= 3 || req.allow_auto_topic_creation;
+		create = ver < KAFKA_METADATA_V_AUTO_CREATE_FLAG ||
+		         req.allow_auto_topic_creation;
 		for (i = 0; i < n; i++) {
 			rc = kafka_topic_lookup(
 			    ctx, req.topics[i], create, "Metadata", &t);

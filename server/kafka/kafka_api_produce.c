@@ -12,14 +12,16 @@
  * closes the connection so the producer notices and refreshes metadata.
  * Work per batch, never per record.
  */
+#include <config.h>
+
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
 #include "proto/kafka_records.h"
 #include "server/config.h"
-#include "server/kafka_api.h"
+#include "server/kafka/kafka_api.h"
 #include "server/log.h"
 #include "server/stats.h"
 #include "storage/seglog.h"
@@ -74,7 +76,8 @@ produce_part(struct kafka_req_ctx *ctx, struct seglog_topic *t,
 		warn_compressed(ctx, ctx->cfg->topic);
 		return KAFKA_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	}
-	if (codec == KAFKA_CODEC_ZSTD && ctx->hdr.api_version < 7)
+	if (codec == KAFKA_CODEC_ZSTD &&
+	    ctx->hdr.api_version < KAFKA_PRODUCE_V_ZSTD)
 		return KAFKA_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	rc = seglog_append(t, pp->partition, pp->records.p,
 	    (size_t)pp->records.len, ctx->now_ms, base);

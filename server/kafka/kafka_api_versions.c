@@ -5,9 +5,11 @@
  * implemented.  Newer requests (librdkafka opens with v3) are answered
  * by the listener itself with UNSUPPORTED_VERSION in the v0 layout.
  */
+#include <config.h>
+
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
-#include "server/kafka_api.h"
+#include "server/kafka/kafka_api.h"
 
 #define MAX_APIS 64
 

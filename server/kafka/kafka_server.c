@@ -36,6 +36,8 @@
  *     handler: closing from there goes through DRAINING and the resume
  *     event.
  */
+#include <config.h>
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -53,17 +55,18 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "base/assert.h"
+#include "base/err.h"
+#include "base/xmalloc.h"
 #include "proto/arena.h"
-#include "proto/err.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
 #include "proto/wbuf.h"
 #include "server/config.h"
-#include "server/kafka_api.h"
-#include "server/kafka_server.h"
+#include "server/kafka/kafka_api.h"
+#include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
-#include "server/xmalloc.h"
 #include "storage/seglog.h"
 
 #define KAFKA_SERVER_MAGIC 0x6b737276u
@@ -119,7 +122,7 @@ struct kafka_server {
 	unsigned magic;
 	struct event_base *base;
 	const struct config *cfg;
-	struct seglog *log;
+	struct seglog *seglog;
 	struct evconnlistener *lis;
 	struct event *accept_retry;
 	struct kafka_conn *conns;
@@ -252,7 +255,7 @@ kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
 	*out = NULL;
 	if (name.len < 0 || !seglog_topic_name_valid(name.p, (size_t)name.len))
 		return KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
-	if ((t = seglog_topic_get(ctx->log, name.p, (size_t)name.len)) !=
+	if ((t = seglog_topic_get(ctx->seglog, name.p, (size_t)name.len)) !=
 	    NULL) {
 		*out = t;
 		return 0;
@@ -260,7 +263,7 @@ kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
 	if (!create)
 		return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	rc = seglog_topic_create(
-	    ctx->log, name.p, (size_t)name.len, ctx->cfg->partitions, &t);
+	    ctx->seglog, name.p, (size_t)name.len, ctx->cfg->partitions, &t);
 	if (rc != 0) {
 		log_cwarn(ctx->peer, "kafka: cannot create topic %.*s: %s",
 		    (int)name.len, name.p, err_str(rc));
@@ -493,7 +496,7 @@ conn_request(struct kafka_conn *c, const uint8_t *p, size_t flen)
 	ctx.ks = c->ks;
 	ctx.conn = c;
 	ctx.cfg = c->ks->cfg;
-	ctx.log = c->ks->log;
+	ctx.seglog = c->ks->seglog;
 	ctx.peer = c->peer;
 	ctx.body = p + 4 + rc;
 	ctx.body_len = flen - 4 - (size_t)rc;
@@ -825,7 +828,7 @@ on_accept_error(struct evconnlistener *lis, void *arg)
 
 struct kafka_server *
 kafka_server_new(
-    struct event_base *base, const struct config *cfg, struct seglog *log)
+    struct event_base *base, const struct config *cfg, struct seglog *sl)
 {
 	struct kafka_server *ks;
 
@@ -833,7 +836,7 @@ kafka_server_new(
 	ks->magic = KAFKA_SERVER_MAGIC;
 	ks->base = base;
 	ks->cfg = cfg;
-	ks->log = log;
+	ks->seglog = sl;
 	ks->accept_retry = evtimer_new(base, on_accept_retry, ks);
 	if (ks->accept_retry == NULL)
 		fatalx("kafka: out of memory for the listener");

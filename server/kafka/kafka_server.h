@@ -23,7 +23,7 @@ struct seglog_topic;
  * is bound until kafka_server_listen.  Never fails (small allocation).
  */
 struct kafka_server *kafka_server_new(
-    struct event_base *base, const struct config *cfg, struct seglog *log);
+    struct event_base *base, const struct config *cfg, struct seglog *sl);
 
 /*
  * Bind and listen (loopback or what kafka_listen names).  Logs the bound

@@ -6,12 +6,14 @@
  * lies inside the input, respects the payload limit, and every proper
  * prefix of it asks for more; errors are the documented ones.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "proto/capture.h"
-#include "proto/err.h"
 #include "proto/wbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

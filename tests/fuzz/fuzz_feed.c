@@ -9,12 +9,14 @@
  * into ERR_TOO_BIG, and the Kafka value of each valid trade, wrapped as a
  * message of its own, decodes back to the same trade.
  */
+#include <config.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/feed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -4,6 +4,8 @@
  * for the header's (api key, version) with a small arena cap.  Decoded
  * slices are read back so the sanitizers see any pointer outside the input.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * leak, and keep serving: the loop below waits for the server to close
  * the connection after the client's EOF and aborts if it does not.
  */
+#include <config.h>
+
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -22,7 +24,7 @@
 #include <event2/event.h>
 
 #include "server/config.h"
-#include "server/kafka_server.h"
+#include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
 #include "storage/seglog.h"

@@ -4,6 +4,8 @@
  * iterated (records and headers), whether or not validation passed, since
  * the iterator must be safe on its own.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * ERR_MALFORMED, never crash; a file that loads is rewritten on shutdown
  * and that rewrite loads again to the same topics and offsets.
  */
+#include <config.h>
+
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "storage/seglog.h"
 
 static char path[256];
@@ -32,7 +34,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct seglog_limits lim;
-	struct seglog *log = NULL, *again = NULL;
+	struct seglog *sl = NULL, *again = NULL;
 	struct seglog_topic *t, *u;
 	size_t i;
 	int rc, k;
@@ -46,15 +48,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&lim, 0, sizeof(lim));
 	lim.default_partitions = 1;
 	put_file(data, size);
-	rc = seglog_new(&lim, path, &log);
+	rc = seglog_new(&lim, path, &sl);
 	if (rc != 0) {
 		if (rc != ERR_MALFORMED)
 			abort();
 		goto out;
 	}
-	if (seglog_sync(log) != 0 || seglog_new(&lim, path, &again) != 0)
+	if (seglog_sync(sl) != 0 || seglog_new(&lim, path, &again) != 0)
 		abort();
-	for (i = 0; (t = seglog_topic_at(log, i)) != NULL; i++) {
+	for (i = 0; (t = seglog_topic_at(sl, i)) != NULL; i++) {
 		u = seglog_topic_at(again, i);
 		if (u == NULL ||
 		    strcmp(seglog_topic_name(t), seglog_topic_name(u)) != 0 ||
@@ -68,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 out:
 	seglog_free(again);
-	seglog_free(log);
+	seglog_free(sl);
 	unlink(path);
 	return 0;
 }

@@ -8,11 +8,13 @@
  * prefix of an accepted header only ever asks for more, and an error
  * always says why.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/ws_handshake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,6 +7,8 @@
  * (or the files/directories named on the command line) and prints TAP:
  * one line per input.  A crash or sanitizer report fails the test.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 
 #include <dirent.h>

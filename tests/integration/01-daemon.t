@@ -4,7 +4,7 @@ use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
-use Daemon qw(free_port run_cmd slurp);
+use Daemon qw(dead_port run_cmd slurp tmult wait_listening);
 
 my $bin = $ENV{FINNSTREAMD} or die "FINNSTREAMD is not set";
 my $dir = tempdir(CLEANUP => 1);
@@ -81,7 +81,7 @@ unlike($err . $out, qr/\Q$secret\E/, 'without printing the token');
 
 # A real run with a token, an unreachable upstream: the token must not
 # appear in any log line, even at debug level.
-my $dead = free_port();
+my ($dead, $dead_sock) = dead_port();
 my $d = Daemon->new(args => ['--feed', 'finnhub', '--feed_url',
     "ws://127.0.0.1:$dead/path", '--feed_backoff_max_ms', '100'],
     env => {FINNHUB_TOKEN => $secret});
@@ -101,19 +101,18 @@ sub running {
 
 # Daemonize with a pidfile; a second instance is refused; SIGTERM removes
 # the pidfile.
-my $port = free_port();
 my $pidfile = "$dir/finnstreamd.pid";
 ($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
-    '--kafka_listen', "127.0.0.1:$port", '--data_dir', "$dir/data",
+    '--kafka_listen', '127.0.0.1:0', '--data_dir', "$dir/data",
     '--log_file', "$dir/daemon.log"], 20);
 is($st, 0, '-d returns 0 once the daemon is up') or diag($err);
-ok(Daemon::wait_port($port, 10), 'the daemon listens');
+ok(wait_listening("$dir/daemon.log", 10), 'the daemon listens');
 my $pid = slurp($pidfile);
 chomp $pid;
 like($pid, qr/^\d+$/, 'pidfile holds a pid');
 ok(running($pid), 'and that process runs');
 ($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
-    '--kafka_listen', '127.0.0.1:' . free_port(), '--data_dir',
+    '--kafka_listen', '127.0.0.1:0', '--data_dir',
     "$dir/data2", '--log_file', "$dir/daemon2.log"], 20);
 isnt($st, 0, 'a second instance on the same pidfile is refused');
 like($err . slurp("$dir/daemon2.log"), qr/already running \(pid $pid\)/,
@@ -122,12 +121,12 @@ like($err . slurp("$dir/daemon2.log"), qr/already running \(pid $pid\)/,
 # SIGHUP reopens log_file (log rotation).
 rename("$dir/daemon.log", "$dir/daemon.log.1") or die;
 kill 'HUP', $pid;
-my $end = time + 5;
+my $end = time + 5 * tmult();
 sleep 0.05 while !-s "$dir/daemon.log" && time < $end;
 like(slurp("$dir/daemon.log"), qr/SIGHUP/, 'SIGHUP reopens log_file');
 
 kill 'TERM', $pid;
-$end = time + 10;
+$end = time + 10 * tmult();
 sleep 0.05 while running($pid) && time < $end;
 ok(!running($pid), 'SIGTERM stops the daemon');
 ok(!-e $pidfile, 'and removes its pidfile');

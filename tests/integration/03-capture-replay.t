@@ -48,7 +48,7 @@ open($fh, '>', "$dir/junk") or die;
 print $fh "hello, this is not a capture\n";
 close $fh;
 my ($st, $out, $err) = Daemon::run_cmd([$ENV{FINNSTREAMD}, '--feed',
-    "replay:$dir/junk", '--kafka_listen', '127.0.0.1:' . Daemon::free_port(),
+    "replay:$dir/junk", '--kafka_listen', '127.0.0.1:0',
     '--data_dir', "$dir/d"], 10);
 isnt($st, 0, 'replaying a file that is not a capture fails');
 like($err, qr/not a capture file/, 'saying so');

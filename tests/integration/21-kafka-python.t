@@ -6,7 +6,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Daemon qw(run_cmd);
+use Daemon qw(run_cmd tmult);
 
 my $py = $ENV{PYTHON3} || '/usr/bin/python3';
 $py = '/usr/bin/python3' unless -x $py;
@@ -197,7 +197,7 @@ print('n=%d' % len(lat))
 print('p50=%.2f' % (lat[len(lat) // 2] if lat else -1))
 EOP
 is($r->{n}, 30, 'every record reached the waiting consumer');
-cmp_ok($r->{p50}, '<', 100,
+cmp_ok($r->{p50}, '<', 100 * tmult(),
     "median produce-to-consume $r->{p50} ms (fetch.wait.max.ms is 2000)");
 
 is($d->stop, 0, 'clean exit');

@@ -4,14 +4,16 @@
  * The golden bytes were computed by an independent CRC-32C (bitwise,
  * polynomial 0x82F63B78) over the layout in capture.h.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crc32c.h"
+#include "base/err.h"
 #include "proto/capture.h"
-#include "proto/err.h"
 #include "proto/wbuf.h"
-#include "storage/crc32c.h"
 #include "tests/lib/tap.h"
 
 static const uint8_t golden_header[] = {0x46, 0x4e, 0x48, 0x43, 0x41, 0x50,

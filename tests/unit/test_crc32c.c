@@ -2,11 +2,13 @@
  * test_crc32c.c: CRC-32C against published check values, chaining, and the
  * hardware path against the portable one on random data.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "storage/crc32c.h"
+#include "base/crc32c.h"
 #include "tests/lib/tap.h"
 
 /* xorshift64*: deterministic test data without libc rand(). */

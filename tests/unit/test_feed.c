@@ -6,6 +6,8 @@
  * samples); the scanner's numbers are checked against strtod() and its
  * output values against cJSON, an independent parser.
  */
+#include <config.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
 #include "tests/lib/tap.h"

@@ -1,17 +1,20 @@
 /*
- * test_sim_market.c: (1) the synthetic market (server/sim_market.c): its
+ * test_feed_sim.c: (1) the synthetic market (server/feed_sim.c): its
  * messages are Finnhub's, every trade valid to the feed's own scanner, on
  * each symbol's tick, reproducible from the seed.
  */
+#include <config.h>
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
-#include "server/sim_market.h"
+#include "server/config.h"
+#include "server/feed/feed_sim.h"
 #include "tests/lib/tap.h"
 
 #define NOW 1721555886208LL
@@ -54,27 +57,29 @@ sym_is(struct feed_slice s, const char *name)
 	return s.len == strlen(name) && memcmp(s.p, name, s.len) == 0;
 }
 
+/* The daemon's default symbols (the default of the `symbols` key). */
+static struct config defcfg;
+static const char *const *defsyms;
+
 static void
 test_defaults(void)
 {
-	int n = nsyms(sim_default_symbols), i, crypto_first = 1, seen_stock = 0;
+	int n = nsyms(defsyms), i, crypto_first = 1, seen_stock = 0;
 	int aapl = 0, btc = 0;
 
 	ok(n >= 15 && n <= 50, "%d default symbols (Finnhub's cap is 50)", n);
 	for (i = 0; i < n; i++) {
-		int crypto =
-		    strncmp(sim_default_symbols[i], "BINANCE:", 8) == 0;
+		int crypto = strncmp(defsyms[i], "BINANCE:", 8) == 0;
 
 		if (crypto && seen_stock)
 			crypto_first = 0;
 		seen_stock |= !crypto;
-		aapl |= strcmp(sim_default_symbols[i], "AAPL") == 0;
-		btc |= strcmp(sim_default_symbols[i], "BINANCE:BTCUSDT") == 0;
+		aapl |= strcmp(defsyms[i], "AAPL") == 0;
+		btc |= strcmp(defsyms[i], "BINANCE:BTCUSDT") == 0;
 	}
 	ok(crypto_first, "crypto pairs come first");
 	ok(aapl && btc, "AAPL and BINANCE:BTCUSDT among them");
-	ok(strcmp(sim_default_symbols[0], "BINANCE:BTCUSDT") == 0,
-	    "BTCUSDT first");
+	ok(strcmp(defsyms[0], "BINANCE:BTCUSDT") == 0, "BTCUSDT first");
 }
 
 static void
@@ -86,20 +91,19 @@ test_new_refuses(void)
 	static const char *const ok1[] = {"AAPL"};
 	char long_sym[66];
 	const char *lp[1] = {long_sym};
-	struct sim_market *m;
+	struct feed_sim *m;
 
-	ok(sim_market_new(ok1, 0, 1) == NULL, "no symbols: NULL");
-	ok(sim_market_new(empty, 1, 1) == NULL, "empty symbol: NULL");
-	ok(sim_market_new(ctl, 1, 1) == NULL, "control char: NULL");
-	ok(sim_market_new(nul, 1, 1) == NULL, "NULL symbol: NULL");
+	ok(feed_sim_new(ok1, 0, 1) == NULL, "no symbols: NULL");
+	ok(feed_sim_new(empty, 1, 1) == NULL, "empty symbol: NULL");
+	ok(feed_sim_new(ctl, 1, 1) == NULL, "control char: NULL");
+	ok(feed_sim_new(nul, 1, 1) == NULL, "NULL symbol: NULL");
 	memset(long_sym, 'A', 65);
 	long_sym[65] = '\0';
-	ok(sim_market_new(lp, 1, 1) == NULL, "65-byte symbol: NULL");
+	ok(feed_sim_new(lp, 1, 1) == NULL, "65-byte symbol: NULL");
 	long_sym[64] = '\0';
-	ok((m = sim_market_new(lp, 1, 1)) != NULL, "64-byte symbol: fine");
-	sim_market_free(m);
-	sim_market_free(NULL);
-	ok(1, "sim_market_free(NULL) is a no-op");
+	ok((m = feed_sim_new(lp, 1, 1)) != NULL, "64-byte symbol: fine");
+	feed_sim_free(m);
+	feed_sim_free(NULL); /* a no-op: must not crash */
 }
 
 struct stats {
@@ -180,7 +184,7 @@ test_validity(void)
 	static const char *const syms[] = {"BINANCE:BTCUSDT", "BINANCE:ETHUSDT",
 	    "BINANCE:XRPUSDT", "BINANCE:DOGEUSDT", "BINANCE:SOLUSDT", "AAPL",
 	    "MSFT", "NVDA", "TSLA", "OANDA:EUR_USD", NULL};
-	struct sim_market *m = sim_market_new(syms, nsyms(syms), 7);
+	struct feed_sim *m = feed_sim_new(syms, nsyms(syms), 7);
 	struct stats st;
 	struct wbuf w;
 	uint64_t x = 12345;
@@ -195,8 +199,8 @@ test_validity(void)
 		n = 1 + (int)(x % 12);
 		now += (int64_t)(x >> 40) % 50;
 		wbuf_reset(&w);
-		if (sim_market_frame(m, now, n, &w) != (size_t)n ||
-		    w.err != 0 || !check_frame(w.buf, w.len, now, n, &st))
+		if (feed_sim_frame(m, now, n, &w) != (size_t)n || w.err != 0 ||
+		    !check_frame(w.buf, w.len, now, n, &st))
 			bad++;
 	}
 	ok(bad == 0, "100000 messages, every trade valid (%zu bad)", bad);
@@ -218,49 +222,49 @@ test_validity(void)
 	{
 		static const char *const one[] = {"BINANCE:BTCUSDT", NULL};
 		static const char *const fx[] = {"OANDA:EUR_USD", NULL};
-		struct sim_market *c = sim_market_new(one, 1, 1);
-		struct sim_market *f = sim_market_new(fx, 1, 1);
+		struct feed_sim *c = feed_sim_new(one, 1, 1);
+		struct feed_sim *f = feed_sim_new(fx, 1, 1);
 
 		wbuf_reset(&w);
-		sim_market_frame(c, NOW, 1, &w);
+		feed_sim_frame(c, NOW, 1, &w);
 		ok(memmem(w.buf, w.len, "{\"c\":null,\"p\":", 14) != NULL,
 		    "crypto: \"c\":null first, as Finnhub sends it");
 		wbuf_reset(&w);
-		sim_market_frame(f, NOW, 1, &w);
+		feed_sim_frame(f, NOW, 1, &w);
 		ok(memmem(w.buf, w.len, "\"c\"", 3) == NULL &&
 		        memmem(w.buf, w.len, "\"v\":0}", 6) != NULL,
 		    "FX: no c, v 0");
-		sim_market_free(c);
-		sim_market_free(f);
+		feed_sim_free(c);
+		feed_sim_free(f);
 	}
-	sim_market_free(m);
+	feed_sim_free(m);
 	wbuf_fini(&w);
 }
 
 static void
 test_determinism(void)
 {
-	int n = nsyms(sim_default_symbols), i;
-	struct sim_market *a = sim_market_new(sim_default_symbols, n, 99);
-	struct sim_market *b = sim_market_new(sim_default_symbols, n, 99);
-	struct sim_market *c = sim_market_new(sim_default_symbols, n, 100);
+	int n = nsyms(defsyms), i;
+	struct feed_sim *a = feed_sim_new(defsyms, n, 99);
+	struct feed_sim *b = feed_sim_new(defsyms, n, 99);
+	struct feed_sim *c = feed_sim_new(defsyms, n, 100);
 	struct wbuf wa, wb, wc;
 
 	wbuf_init(&wa, 0);
 	wbuf_init(&wb, 0);
 	wbuf_init(&wc, 0);
 	for (i = 0; i < 1000; i++) {
-		sim_market_frame(a, NOW + i, 1 + i % 7, &wa);
-		sim_market_frame(b, NOW + i, 1 + i % 7, &wb);
-		sim_market_frame(c, NOW + i, 1 + i % 7, &wc);
+		feed_sim_frame(a, NOW + i, 1 + i % 7, &wa);
+		feed_sim_frame(b, NOW + i, 1 + i % 7, &wb);
+		feed_sim_frame(c, NOW + i, 1 + i % 7, &wc);
 	}
 	ok(wa.len == wb.len && memcmp(wa.buf, wb.buf, wa.len) == 0,
 	    "same seed, same calls: the same %zu bytes", wa.len);
 	ok(wa.len != wc.len || memcmp(wa.buf, wc.buf, wa.len) != 0,
 	    "another seed: other bytes");
-	sim_market_free(a);
-	sim_market_free(b);
-	sim_market_free(c);
+	feed_sim_free(a);
+	feed_sim_free(b);
+	feed_sim_free(c);
 	wbuf_fini(&wa);
 	wbuf_fini(&wb);
 	wbuf_fini(&wc);
@@ -272,7 +276,7 @@ test_unknown_symbols(void)
 	static const char *const syms[] = {"FOO", "KRAKEN:XBTUSD",
 	    "COINBASE:SHIB-USD", "OANDA:AUD_USD", "IC MARKETS:1", "BRK.B",
 	    "X:Y", NULL};
-	struct sim_market *m = sim_market_new(syms, nsyms(syms), 3);
+	struct feed_sim *m = feed_sim_new(syms, nsyms(syms), 3);
 	struct stats st;
 	struct wbuf w;
 	size_t bad = 0, i;
@@ -281,13 +285,13 @@ test_unknown_symbols(void)
 	wbuf_init(&w, 0);
 	for (i = 0; i < 20000; i++) {
 		wbuf_reset(&w);
-		sim_market_frame(m, NOW + (int64_t)i, 5, &w);
+		feed_sim_frame(m, NOW + (int64_t)i, 5, &w);
 		if (!check_frame(w.buf, w.len, NOW + (int64_t)i, 5, &st))
 			bad++;
 	}
 	ok(bad == 0, "symbols it does not know: valid trades too");
 	is_int(st.bad_form, 0, "and Finnhub's number format");
-	sim_market_free(m);
+	feed_sim_free(m);
 	wbuf_fini(&w);
 }
 
@@ -295,21 +299,20 @@ static void
 test_edges(void)
 {
 	static const char *const one[] = {"AAPL", NULL};
-	struct sim_market *m =
-	    sim_market_new(sim_default_symbols, nsyms(sim_default_symbols), 5);
-	struct sim_market *s = sim_market_new(one, 1, 5);
+	struct feed_sim *m = feed_sim_new(defsyms, nsyms(defsyms), 5);
+	struct feed_sim *s = feed_sim_new(one, 1, 5);
 	struct stats st;
 	struct wbuf w;
 	int i, okay = 1;
 
 	memset(&st, 0, sizeof(st));
 	wbuf_init(&w, 0);
-	is_int(sim_market_frame(m, NOW, 0, &w), 0, "0 trades: 0");
+	is_int(feed_sim_frame(m, NOW, 0, &w), 0, "0 trades: 0");
 	is_int(w.len, 0, "and nothing written");
-	is_int(sim_market_frame(m, NOW, 5000, &w), 5000, "5000 trades");
+	is_int(feed_sim_frame(m, NOW, 5000, &w), 5000, "5000 trades");
 	ok(check_frame(w.buf, w.len, NOW, 5000, &st), "in one valid message");
 	wbuf_reset(&w);
-	is_int(sim_market_frame(m, 1, 3, &w), 3, "at time 1");
+	is_int(feed_sim_frame(m, 1, 3, &w), 3, "at time 1");
 	ok(check_frame(w.buf, w.len, 1, 3, &st), "times clamp to 1");
 	/* Across messages too, times never go back. */
 	{
@@ -321,7 +324,7 @@ test_edges(void)
 
 		for (i = 0; i < 2000; i++) {
 			wbuf_reset(&w);
-			sim_market_frame(s, NOW + i / 3, 10, &w);
+			feed_sim_frame(s, NOW + i / 3, 10, &w);
 			if (feed_decode(w.buf, w.len, &msg, tr, 16, scr,
 			        sizeof(scr), &off) < 0)
 				okay = 0;
@@ -341,7 +344,7 @@ test_edges(void)
 		size_t off, k;
 
 		wbuf_reset(&w);
-		sim_market_frame(s, NOW + i, 50, &w);
+		feed_sim_frame(s, NOW + i, 50, &w);
 		if (feed_decode(
 		        w.buf, w.len, &msg, tr, 64, scr, sizeof(scr), &off) < 0)
 			okay = 0;
@@ -351,7 +354,7 @@ test_edges(void)
 	}
 	ok(okay, "a million AAPL prints stay within reason");
 	wbuf_reset(&w);
-	sim_market_ping(&w);
+	feed_sim_ping(&w);
 	is_mem(w.buf, w.len, "{\"type\":\"ping\"}", 15, "ping");
 	{
 		struct feed_msg msg;
@@ -363,22 +366,28 @@ test_edges(void)
 	}
 	wbuf_fini(&w);
 	wbuf_init(&w, 64);
-	is_int(sim_market_frame(m, NOW, 10, &w), 0, "a wbuf too small: 0");
+	is_int(feed_sim_frame(m, NOW, 10, &w), 0, "a wbuf too small: 0");
 	ok(w.err == ERR_TOO_BIG, "with its error latched");
 	wbuf_fini(&w);
-	sim_market_free(m);
-	sim_market_free(s);
+	feed_sim_free(m);
+	feed_sim_free(s);
 }
 
 int
 main(void)
 {
+	int rc;
+
 	plan_lazy();
+	config_init(&defcfg);
+	defsyms = (const char *const *)defcfg.symbols;
 	test_defaults();
 	test_new_refuses();
 	test_validity();
 	test_determinism();
 	test_unknown_symbols();
 	test_edges();
-	return done_testing();
+	rc = done_testing();
+	config_fini(&defcfg);
+	return rc;
 }

@@ -5,6 +5,8 @@
  * Golden frames were captured from real clients (kcat 1.7.1 / librdkafka
  * 2.0.2, kafka-python 2.0.2) connecting to a listener on loopback.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

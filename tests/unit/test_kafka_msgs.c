@@ -12,6 +12,8 @@
  * Kafka brokers in the kafkajs repository (src/protocol/requests/<api>/
  * fixtures/), encoded again from their decoded values.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

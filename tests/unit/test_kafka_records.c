@@ -8,14 +8,16 @@
  * v4_from_scala_producer_response, v4_response_gzip).  The encoder is
  * compared byte for byte with kafka-python's DefaultRecordBatchBuilder.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/crc32c.h"
+#include "base/xorshift.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_records.h"
-#include "storage/crc32c.h"
-#include "server/xorshift.h"
 #include "tests/lib/hex.h"
 #include "tests/lib/tap.h"
 

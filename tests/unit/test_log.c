@@ -1,6 +1,8 @@
 /*
  * test_log.c: log_redact_url keeps the Finnhub token out of log lines.
  */
+#include <config.h>
+
 #include <string.h>
 
 #include "server/log.h"

@@ -6,6 +6,8 @@
  * kafka-python test/test_partitioner.py, test_murmur2_java_compatibility
  * ("compare with output from Kafka's ... Partitioner").
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <string.h>
 

@@ -5,6 +5,8 @@
  * across restarts, damaged state files, the consumer cursor, retention by
  * bytes and by age, and lookup by time.
  */
+#include <config.h>
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/kafka_records.h"
 #include "proto/wbuf.h"
 #include "storage/seglog.h"
@@ -45,7 +47,7 @@ static struct seglog *
 new_log(size_t seg_bytes, size_t ret_bytes, int64_t ret_ms, const char *state)
 {
 	struct seglog_limits lim;
-	struct seglog *log = NULL;
+	struct seglog *sl = NULL;
 	int rc;
 
 	memset(&lim, 0, sizeof(lim));
@@ -54,10 +56,10 @@ new_log(size_t seg_bytes, size_t ret_bytes, int64_t ret_ms, const char *state)
 	lim.retention_ms = ret_ms;
 	lim.max_batch_bytes = 4096;
 	lim.default_partitions = 3;
-	rc = seglog_new(&lim, state, &log);
+	rc = seglog_new(&lim, state, &sl);
 	if (rc != 0)
 		diag("seglog_new: %s", err_str(rc));
-	return log;
+	return sl;
 }
 
 static int hook_calls, hook_part;
@@ -74,44 +76,44 @@ hook(struct seglog_topic *t, int part, void *arg)
 static void
 test_topics(void)
 {
-	struct seglog *log = new_log(1 << 16, 0, 0, NULL);
+	struct seglog *sl = new_log(1 << 16, 0, 0, NULL);
 	struct seglog_topic *t = NULL, *t2 = NULL;
 	char longname[260];
 
-	is_int(seglog_topic_create(log, "trades", 6, 0, &t), 0, "create");
+	is_int(seglog_topic_create(sl, "trades", 6, 0, &t), 0, "create");
 	is_int(seglog_topic_partitions(t), 3, "default partition count");
 	is_str(seglog_topic_name(t), "trades", "name");
-	is_int(seglog_topic_create(log, "trades", 6, 8, &t2), ERR_EXISTS,
-	    "exists");
+	is_int(
+	    seglog_topic_create(sl, "trades", 6, 8, &t2), ERR_EXISTS, "exists");
 	ok(t2 == t, "ERR_EXISTS returns the topic");
-	ok(seglog_topic_get(log, "trades", 6) == t, "get");
-	ok(seglog_topic_get(log, "trade", 5) == NULL, "get: prefix is not it");
-	is_int(seglog_topic_create(log, "a b", 3, 1, NULL), ERR_RANGE,
+	ok(seglog_topic_get(sl, "trades", 6) == t, "get");
+	ok(seglog_topic_get(sl, "trade", 5) == NULL, "get: prefix is not it");
+	is_int(seglog_topic_create(sl, "a b", 3, 1, NULL), ERR_RANGE,
 	    "space refused");
-	is_int(seglog_topic_create(log, "..", 2, 1, NULL), ERR_RANGE,
+	is_int(seglog_topic_create(sl, "..", 2, 1, NULL), ERR_RANGE,
 	    "\"..\" refused");
-	is_int(seglog_topic_create(log, "", 0, 1, NULL), ERR_RANGE,
+	is_int(seglog_topic_create(sl, "", 0, 1, NULL), ERR_RANGE,
 	    "empty refused");
 	memset(longname, 'x', sizeof(longname));
-	is_int(seglog_topic_create(log, longname, 250, 1, NULL), ERR_RANGE,
+	is_int(seglog_topic_create(sl, longname, 250, 1, NULL), ERR_RANGE,
 	    "250 bytes refused");
-	is_int(seglog_topic_create(log, longname, 249, 1, NULL), 0,
+	is_int(seglog_topic_create(sl, longname, 249, 1, NULL), 0,
 	    "249 bytes accepted");
-	is_int(seglog_topic_create(
-	           log, "many", 4, SEGLOG_MAX_PARTITIONS + 1, NULL),
+	is_int(
+	    seglog_topic_create(sl, "many", 4, SEGLOG_MAX_PARTITIONS + 1, NULL),
 	    ERR_RANGE, "too many partitions");
-	is_int(seglog_topic_create(log, "a.B_c-9", 7, 2, &t2), 0,
+	is_int(seglog_topic_create(sl, "a.B_c-9", 7, 2, &t2), 0,
 	    "all legal characters");
-	ok(seglog_topic_at(log, 0) == t && seglog_topic_at(log, 2) == t2 &&
-	        seglog_topic_at(log, 3) == NULL,
+	ok(seglog_topic_at(sl, 0) == t && seglog_topic_at(sl, 2) == t2 &&
+	        seglog_topic_at(sl, 3) == NULL,
 	    "topic_at iterates in creation order");
-	seglog_free(log);
+	seglog_free(sl);
 }
 
 static void
 test_append_read(void)
 {
-	struct seglog *log = new_log(1 << 16, 0, 0, NULL);
+	struct seglog *sl = new_log(1 << 16, 0, 0, NULL);
 	struct seglog_span sp[8];
 	struct seglog_topic *t;
 	struct kafka_batch b;
@@ -120,8 +122,8 @@ test_append_read(void)
 	int64_t base = -1;
 	int i, ns, kerr;
 
-	seglog_topic_create(log, "t", 1, 2, &t);
-	seglog_set_append_hook(log, hook, NULL);
+	seglog_topic_create(sl, "t", 1, 2, &t);
+	seglog_set_append_hook(sl, hook, NULL);
 	for (i = 0; i < 3; i++) {
 		wbuf_init(&w[i], 0);
 		make_batch(&w[i], 5, 1000 + 10 * i, "r");
@@ -179,7 +181,7 @@ test_append_read(void)
 	    "over max_batch_bytes");
 	for (i = 0; i < 3; i++)
 		wbuf_fini(&w[i]);
-	seglog_free(log);
+	seglog_free(sl);
 }
 
 static void
@@ -188,7 +190,7 @@ test_spans(void)
 	/* Segments of 2 batches: 8 batches make 4 segments. */
 	struct seglog_span sp[8];
 	struct seglog_topic *t;
-	struct seglog *log;
+	struct seglog *sl;
 	struct wbuf w;
 	size_t blen, total;
 	int64_t base;
@@ -197,8 +199,8 @@ test_spans(void)
 	wbuf_init(&w, 0);
 	make_batch(&w, 2, 5, "s");
 	blen = w.len;
-	log = new_log(2 * blen + blen / 2, 0, 0, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(2 * blen + blen / 2, 0, 0, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	for (i = 0; i < 8; i++)
 		seglog_append(t, 0, w.buf, w.len, 1, &base);
 	total = seglog_read(t, 0, 0, 1 << 20, 1, sp, 8, &ns);
@@ -214,7 +216,7 @@ test_spans(void)
 	ok(ns == 2 && total == 3 * blen && sp[0].len == blen,
 	    "from the middle of a segment, across one boundary");
 	wbuf_fini(&w);
-	seglog_free(log);
+	seglog_free(sl);
 }
 
 static void
@@ -222,7 +224,7 @@ test_refs_and_expire(void)
 {
 	struct seglog_span sp[8], keep;
 	struct seglog_topic *t;
-	struct seglog *log;
+	struct seglog *sl;
 	struct wbuf w;
 	uint8_t copy[512];
 	size_t blen, freed;
@@ -233,15 +235,15 @@ test_refs_and_expire(void)
 	make_batch(&w, 2, 5, "x");
 	blen = w.len;
 	/* One batch per segment; keep at most 3 batches' bytes. */
-	log = new_log(blen, 3 * blen, 0, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(blen, 3 * blen, 0, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	for (i = 0; i < 6; i++)
 		seglog_append(t, 0, w.buf, w.len, 100, &base);
 	seglog_read(t, 0, 0, blen, 1, sp, 8, &ns);
 	keep = sp[0];
 	memcpy(copy, keep.p, keep.len);
 	seglog_seg_ref(keep.seg);
-	freed = seglog_expire(log, 100);
+	freed = seglog_expire(sl, 100);
 	is_int(freed, 3 * blen, "expire by bytes drops the 3 oldest");
 	is_int(seglog_start_offset(t, 0), 6, "start moved to 6");
 	is_int(seglog_bytes(t, 0), 3 * blen, "3 batches left");
@@ -250,33 +252,33 @@ test_refs_and_expire(void)
 	seglog_seg_unref(keep.seg);
 	is_int(seglog_read(t, 0, 0, 1 << 20, 1, sp, 8, &ns), 0,
 	    "reading below start gives nothing");
-	is_int(seglog_expire(log, 100), 0, "nothing more to expire");
-	seglog_free(log);
+	is_int(seglog_expire(sl, 100), 0, "nothing more to expire");
+	seglog_free(sl);
 
 	/* Age: 1 s retention; the newest segment always stays. */
-	log = new_log(blen, 0, 1000, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(blen, 0, 1000, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	seglog_append(t, 0, w.buf, w.len, 1000, &base);
 	seglog_append(t, 0, w.buf, w.len, 1500, &base);
 	seglog_append(t, 0, w.buf, w.len, 2100, &base);
-	is_int(seglog_expire(log, 2000), 0, "nothing older than 1 s yet");
-	is_int(seglog_expire(log, 2001), blen, "the segment from t=1000 goes");
-	is_int(seglog_expire(log, 9000), blen,
+	is_int(seglog_expire(sl, 2000), 0, "nothing older than 1 s yet");
+	is_int(seglog_expire(sl, 2001), blen, "the segment from t=1000 goes");
+	is_int(seglog_expire(sl, 9000), blen,
 	    "much later: all but the newest segment go");
 	is_int(seglog_start_offset(t, 0), 4, "start at the newest batch");
 	is_int(seglog_end_offset(t, 0), 6, "end unchanged");
-	seglog_free(log);
+	seglog_free(sl);
 
 	/* Segments roll by age so old data in a slow partition expires. */
-	log = new_log(1 << 16, 0, 8000, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(1 << 16, 0, 8000, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	seglog_append(t, 0, w.buf, w.len, 1000, &base);
 	seglog_append(t, 0, w.buf, w.len, 1500, &base);
 	seglog_append(t, 0, w.buf, w.len, 2000, &base); /* rolls: 1 s old */
-	is_int(seglog_expire(log, 9600), 2 * blen,
+	is_int(seglog_expire(sl, 9600), 2 * blen,
 	    "age retention works inside a big segment's lifetime");
 	is_int(seglog_start_offset(t, 0), 4, "start after the rolled part");
-	seglog_free(log);
+	seglog_free(sl);
 	wbuf_fini(&w);
 }
 
@@ -285,7 +287,7 @@ test_cursor(void)
 {
 	struct seglog_cursor c;
 	struct seglog_topic *t;
-	struct seglog *log;
+	struct seglog *sl;
 	struct kafka_batch b;
 	const uint8_t *p;
 	struct wbuf w;
@@ -296,11 +298,11 @@ test_cursor(void)
 	wbuf_init(&w, 0);
 	make_batch(&w, 3, 5, "c");
 	blen = w.len;
-	log = new_log(blen, 2 * blen, 0, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(blen, 2 * blen, 0, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	for (i = 0; i < 5; i++)
 		seglog_append(t, 0, w.buf, w.len, 1, &base);
-	seglog_expire(log, 1);
+	seglog_expire(sl, 1);
 	c.topic = t;
 	c.part = 0;
 	c.offset = 0;
@@ -326,20 +328,20 @@ test_cursor(void)
 	is_int(seglog_cursor_next(&c, &p, &len, &lost), 1,
 	    "a new batch after the end is seen");
 	wbuf_fini(&w);
-	seglog_free(log);
+	seglog_free(sl);
 }
 
 static void
 test_time(void)
 {
 	struct seglog_topic *t;
-	struct seglog *log;
+	struct seglog *sl;
 	struct wbuf w;
 	int64_t base, ts;
 
 	wbuf_init(&w, 0);
-	log = new_log(1 << 10, 0, 0, NULL);
-	seglog_topic_create(log, "t", 1, 1, &t);
+	sl = new_log(1 << 10, 0, 0, NULL);
+	seglog_topic_create(sl, "t", 1, 1, &t);
 	is_int(seglog_offset_for_time(t, 0, 0, &ts), -1, "empty: -1");
 	is_int(ts, -1, "and ts -1");
 	make_batch(&w, 4, 1000, "a"); /* offsets 0-3, ts 1000-1003 */
@@ -359,7 +361,7 @@ test_time(void)
 	is_int(seglog_offset_for_time(t, 0, 2004, &ts), -1, "after all: -1");
 	is_int(ts, -1, "and ts -1");
 	wbuf_fini(&w);
-	seglog_free(log);
+	seglog_free(sl);
 }
 
 static int
@@ -393,7 +395,7 @@ static void
 test_leases(void)
 {
 	struct seglog_topic *t;
-	struct seglog *log;
+	struct seglog *sl;
 	struct wbuf w;
 	char path[300], crash[4096], now[4096], bad[4096];
 	int64_t base;
@@ -403,10 +405,10 @@ test_leases(void)
 	wbuf_init(&w, 0);
 	make_batch(&w, 10, 5, "l");
 
-	log = new_log(1 << 16, 0, 0, path);
-	ok(log != NULL, "a missing state file is a first start");
-	seglog_topic_create(log, "t", 1, 2, &t);
-	seglog_topic_create(log, "idle", 4, 1, NULL);
+	sl = new_log(1 << 16, 0, 0, path);
+	ok(sl != NULL, "a missing state file is a first start");
+	seglog_topic_create(sl, "t", 1, 2, &t);
+	seglog_topic_create(sl, "idle", 4, 1, NULL);
 	seglog_append(t, 1, w.buf, w.len, 1, &base);
 	seglog_append(t, 1, w.buf, w.len, 1, &base);
 	n = read_file(path, crash, sizeof(crash));
@@ -414,53 +416,53 @@ test_leases(void)
 	if (!ok(strstr(crash, "topic t 2 0 16777226\n") != NULL,
 	        "partition 1 leased 10 + SEGLOG_LEASE"))
 		diag("%s", crash);
-	seglog_free(log); /* clean shutdown: exact offsets */
+	seglog_free(sl); /* clean shutdown: exact offsets */
 
-	log = new_log(1 << 16, 0, 0, path);
-	t = seglog_topic_get(log, "t", 1);
+	sl = new_log(1 << 16, 0, 0, path);
+	t = seglog_topic_get(sl, "t", 1);
 	ok(t != NULL && seglog_topic_partitions(t) == 2,
 	    "after a restart the topic exists with its partitions");
-	ok(seglog_topic_get(log, "idle", 4) != NULL, "so does an idle one");
+	ok(seglog_topic_get(sl, "idle", 4) != NULL, "so does an idle one");
 	is_int(seglog_start_offset(t, 1), 20,
 	    "clean restart: starts at the old end");
 	is_int(seglog_end_offset(t, 1), 20, "and empty");
 	is_int(seglog_bytes(t, 1), 0, "no bytes");
 	seglog_append(t, 1, w.buf, w.len, 1, &base);
 	is_int(base, 20, "appends continue at 20");
-	seglog_free(log);
+	seglog_free(sl);
 
 	/* A crash: the state file as written while running. */
 	write_file(path, crash, (size_t)n);
-	log = new_log(1 << 16, 0, 0, path);
-	t = seglog_topic_get(log, "t", 1);
+	sl = new_log(1 << 16, 0, 0, path);
+	t = seglog_topic_get(sl, "t", 1);
 	is_int(seglog_start_offset(t, 1), 10 + SEGLOG_LEASE,
 	    "after a crash: starts at the lease, beyond anything handed out");
 	is_int(seglog_start_offset(t, 0), 0, "an unused partition at 0");
-	seglog_free(log);
+	seglog_free(sl);
 
 	/* Damage: a flipped digit, a truncation, garbage. */
 	m = read_file(path, now, sizeof(now));
 	memcpy(bad, now, (size_t)m);
 	bad[strlen("finnstream-seglog 1\n") + 9] ^= 1; /* "topic t 2" */
 	write_file(path, bad, (size_t)m);
-	log = NULL;
+	sl = NULL;
 	{
 		struct seglog_limits lim;
 
 		memset(&lim, 0, sizeof(lim));
-		is_int(seglog_new(&lim, path, &log), ERR_MALFORMED,
+		is_int(seglog_new(&lim, path, &sl), ERR_MALFORMED,
 		    "a flipped byte is refused");
 		write_file(path, now, (size_t)m - 3);
-		is_int(seglog_new(&lim, path, &log), ERR_MALFORMED,
+		is_int(seglog_new(&lim, path, &sl), ERR_MALFORMED,
 		    "a truncated file is refused");
 		write_file(path, "hello\n", 6);
-		is_int(seglog_new(&lim, path, &log), ERR_MALFORMED,
+		is_int(seglog_new(&lim, path, &sl), ERR_MALFORMED,
 		    "garbage is refused");
 		n = read_file(path, bad, sizeof(bad));
 		ok(n == 6 && memcmp(bad, "hello\n", 6) == 0,
 		    "a refused file is left as it was");
 		write_file(path, "", 0);
-		is_int(seglog_new(&lim, path, &log), ERR_MALFORMED,
+		is_int(seglog_new(&lim, path, &sl), ERR_MALFORMED,
 		    "an empty file is refused");
 	}
 	unlink(path);

@@ -1,9 +1,11 @@
 /*
  * test_wbuf.c: the byte cursors every codec uses (proto/rbuf.h, wbuf.c).
  */
+#include <config.h>
+
 #include <stdint.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/rbuf.h"
 #include "proto/wbuf.h"
 #include "tests/lib/tap.h"

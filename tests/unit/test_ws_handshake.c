@@ -3,11 +3,13 @@
  * (proto/ws_handshake.c): RFC 6455 vectors, every split point, oversize
  * headers, refusals, case-insensitive names, and URL forms.
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/err.h"
+#include "base/err.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
 #include "tests/lib/tap.h"

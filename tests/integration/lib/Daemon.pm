@@ -1,5 +1,7 @@
-# Daemon.pm: start finnstreamd and its peers on free ports for the
-# integration tests (Perl core modules only).
+# Daemon.pm: start finnstreamd and its peers for the integration tests
+# (Perl core modules only).  Every listener binds port 0 and the test
+# reads the port from the "listening on" line, so tests never race for a
+# free port.
 #
 #	my $d = Daemon->new(args => ['--feed', 'sim']);   # starts it
 #	$d->kafka;			# "127.0.0.1:PORT"
@@ -15,30 +17,31 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
-our @EXPORT_OK = qw(free_port wait_port run_cmd tmult start_proc
+our @EXPORT_OK = qw(dead_port wait_listening run_cmd tmult start_proc
     stop_proc slurp);
 
 sub tmult { return $ENV{TEST_TIMEOUT_MULTIPLIER} || 1 }
 
-sub free_port {
-	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
-	    or die "free_port: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
+# A port nobody can connect to while $sock lives: bound, never listening.
+# Returns ($port, $sock); keep $sock until the test is done.
+sub dead_port {
+	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+	    LocalPort => 0, Proto => 'tcp') or die "dead_port: $!";
+	return ($s->sockport, $s);
 }
 
-sub wait_port {
-	my ($port, $secs) = @_;
+# Wait up to $secs for the daemon's "kafka: listening on HOST:PORT" line
+# in $path; returns the port, or undef (also when $pid exits first).
+sub wait_listening {
+	my ($path, $secs, $pid) = @_;
 	my $end = time + $secs * tmult();
 	while (time < $end) {
-		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-		    PeerPort => $port, Proto => 'tcp');
-		if ($s) { close $s; return 1 }
+		return $1 if slurp($path) =~
+		    /kafka: listening on (?:[\d.]+|\[[^\]]*\]):(\d+)/;
+		return undef if $pid && waitpid($pid, WNOHANG) != 0;
 		sleep 0.02;
 	}
-	return 0;
+	return undef;
 }
 
 sub slurp {
@@ -122,10 +125,9 @@ sub new {
 	my ($class, %o) = @_;
 	my $self = bless {}, $class;
 	$self->{dir} = $o{dir} || tempdir(CLEANUP => 1);
-	$self->{port} = $o{port} || free_port();
 	$self->{bin} = $ENV{FINNSTREAMD} or die "FINNSTREAMD is not set";
 	$self->{args} = [
-		'--kafka_listen', "127.0.0.1:$self->{port}",
+		'--kafka_listen', '127.0.0.1:0',
 		'--data_dir', "$self->{dir}/data",
 		'--log_level', $o{log_level} || 'debug',
 		@{$o{args} || []},
@@ -144,12 +146,14 @@ sub log { slurp($_[0]->logfile) }
 
 sub start {
 	my ($self) = @_;
+	# A restart rewrites stderr: remove the old one first, so the port
+	# read below is this start's.
+	unlink $self->logfile;
 	$self->{pid} = start_proc([$self->{bin}, @{$self->{args}}],
-	    "$self->{dir}/stdout", "$self->{dir}/stderr", $self->{env});
-	unless (wait_port($self->{port}, 10)) {
-		die "finnstreamd did not listen on $self->{port}:\n"
-		    . $self->log;
-	}
+	    "$self->{dir}/stdout", $self->logfile, $self->{env});
+	$self->{port} = wait_listening($self->logfile, 10, $self->{pid});
+	die "finnstreamd did not start listening:\n" . $self->log
+	    unless $self->{port};
 	return $self;
 }
 
