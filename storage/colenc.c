@@ -1,0 +1,639 @@
+/*
+ * colenc.c: (4) the store's column encodings (see colenc.h for the
+ * formats).
+ *
+ * Invariants:
+ *  1. Every decoded value comes from bytes that the cursor handed out:
+ *     packed bits are copied into a padded local buffer before the
+ *     64-bit loads of the unpacker, so no load passes the block's end.
+ *  2. Integer arithmetic on values is done in uint64_t (modulo 2^64);
+ *     only the final result is converted back to int64_t.
+ *  3. A decoder rejects what no encoder writes (widths over 64,
+ *     exceptions out of order or that would not change a value,
+ *     remainders out of range, non-canonical lengths) with
+ *     ERR_MALFORMED, so every accepted column has one meaning.
+ */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xmalloc.h"
+#include "storage/colenc.h"
+
+#define MB COLENC_MINIBLOCK
+
+static inline uint64_t
+le64_load(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline void
+le64_store(uint8_t *p, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
+}
+
+static inline int
+bitlen(uint64_t x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+static int64_t *
+scratch_i64(struct colenc_scratch *sc, size_t n)
+{
+	if (sc->ni64 < n) {
+		sc->i64 = xreallocarray(sc->i64, n, sizeof(*sc->i64));
+		sc->ni64 = n;
+	}
+	return sc->i64;
+}
+
+static uint32_t *
+scratch_u32(struct colenc_scratch *sc, size_t n)
+{
+	if (sc->nu32 < n) {
+		sc->u32 = xreallocarray(sc->u32, n, sizeof(*sc->u32));
+		sc->nu32 = n;
+	}
+	return sc->u32;
+}
+
+static struct colenc_str *
+scratch_str(struct colenc_scratch *sc, size_t n)
+{
+	if (sc->nstr < n) {
+		sc->str = xreallocarray(sc->str, n, sizeof(*sc->str));
+		sc->nstr = n;
+	}
+	return sc->str;
+}
+
+void
+colenc_scratch_fini(struct colenc_scratch *sc)
+{
+	free(sc->i64);
+	free(sc->u32);
+	free(sc->str);
+	wbuf_fini(&sc->body);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* ------------------------------------------------------------------ */
+/* INT */
+
+/*
+ * The width for a miniblock of cnt values: the b that minimises cnt * b
+ * bits plus, for each value wider than b, an index byte and its high bits
+ * as a uvarint.  Returns b; *nexc and *cost (bits) for it.
+ */
+static int
+choose_width(const uint64_t *u, int cnt, int *nexc, uint64_t *cost)
+{
+	int hist[65] = {0}, maxb = 0, b, best = 0, over = 0, i;
+	uint64_t bestcost = UINT64_MAX;
+
+	for (i = 0; i < cnt; i++)
+		hist[bitlen(u[i])]++;
+	for (b = 64; b > 0 && hist[b] == 0; b--)
+		;
+	maxb = b;
+	/* over = values wider than b, walking b down from maxb. */
+	for (b = maxb; b >= 0; b--) {
+		uint64_t c;
+
+		if (b < maxb)
+			over += hist[b + 1];
+		c = (uint64_t)cnt * (uint64_t)b +
+		    (uint64_t)over * (8 + 8 * (uint64_t)((maxb - b + 6) / 7));
+		if (c < bestcost) {
+			bestcost = c;
+			best = b;
+			*nexc = over;
+		}
+	}
+	*cost = bestcost + 16;
+	return best;
+}
+
+/* The values u of miniblock k of an INT column being encoded. */
+static int
+mb_values(
+    const int64_t *v, size_t n, int mode, uint64_t base, size_t k, uint64_t *u)
+{
+	size_t i, first, cnt, total = mode == COLENC_DELTA ? n - 1 : n;
+
+	first = k * MB;
+	cnt = total - first < MB ? total - first : MB;
+	for (i = 0; i < cnt; i++) {
+		size_t j = first + i;
+
+		if (mode == COLENC_DELTA)
+			u[i] = ((uint64_t)v[j + 1] - (uint64_t)v[j]) - base;
+		else
+			u[i] = (uint64_t)v[j] - base;
+	}
+	return (int)cnt;
+}
+
+/* Bits an INT column of mode would take (headers excluded). */
+static uint64_t
+int_cost(const int64_t *v, size_t n, int mode, uint64_t base)
+{
+	uint64_t u[MB], total = 0, c;
+	size_t k, nval = mode == COLENC_DELTA ? n - 1 : n;
+	int cnt, nexc;
+
+	for (k = 0; k * MB < nval; k++) {
+		cnt = mb_values(v, n, mode, base, k, u);
+		choose_width(u, cnt, &nexc, &c);
+		total += c;
+	}
+	return total;
+}
+
+static void
+put_miniblock(struct wbuf *w, const uint64_t *u, int cnt)
+{
+	uint8_t buf[MB * 8 + 16];
+	uint64_t mask, cost;
+	size_t nbytes, bit = 0;
+	int b, nexc, i;
+
+	b = choose_width(u, cnt, &nexc, &cost);
+	wbuf_u8(w, (uint8_t)b);
+	wbuf_u8(w, (uint8_t)nexc);
+	if (b > 0) {
+		mask = b == 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1;
+		nbytes = ((size_t)cnt * (size_t)b + 7) / 8;
+		memset(buf, 0, nbytes + 16);
+		for (i = 0; i < cnt; i++, bit += (size_t)b) {
+			uint64_t x = u[i] & mask;
+			size_t byte = bit >> 3;
+			int sh = (int)(bit & 7);
+
+			le64_store(buf + byte, le64_load(buf + byte) | x << sh);
+			if (sh != 0 && sh + b > 64)
+				buf[byte + 8] |= (uint8_t)(x >> (64 - sh));
+		}
+		wbuf_put(w, buf, nbytes);
+	}
+	if (nexc > 0) {
+		for (i = 0; i < cnt; i++)
+			if (b < 64 && u[i] >> b != 0) {
+				wbuf_u8(w, (uint8_t)i);
+				wbuf_uvarint(w, u[i] >> b);
+			}
+	}
+}
+
+void
+colenc_int_encode(struct wbuf *w, const int64_t *v, size_t n, int mode)
+{
+	uint64_t u[MB], fmin = (uint64_t)v[0], dmin = 0;
+	size_t i, k, nval;
+	int64_t m = v[0], dm = INT64_MAX;
+
+	for (i = 1; i < n; i++) {
+		int64_t d = (int64_t)((uint64_t)v[i] - (uint64_t)v[i - 1]);
+
+		if (v[i] < m)
+			m = v[i];
+		if (d < dm)
+			dm = d;
+	}
+	fmin = (uint64_t)m;
+	dmin = n > 1 ? (uint64_t)dm : 0;
+	if (mode == COLENC_AUTO)
+		mode = n > 1 && int_cost(v, n, COLENC_DELTA, dmin) <
+		                    int_cost(v, n, COLENC_FOR, fmin)
+		           ? COLENC_DELTA
+		           : COLENC_FOR;
+	if (n < 2)
+		mode = COLENC_FOR;
+	wbuf_u8(w, (uint8_t)mode);
+	if (mode == COLENC_DELTA) {
+		wbuf_varint(w, v[0]);
+		wbuf_varint(w, (int64_t)dmin);
+	} else {
+		wbuf_varint(w, (int64_t)fmin);
+	}
+	nval = mode == COLENC_DELTA ? n - 1 : n;
+	for (k = 0; k * MB < nval; k++) {
+		int cnt = mb_values(
+		    v, n, mode, mode == COLENC_DELTA ? dmin : fmin, k, u);
+
+		put_miniblock(w, u, cnt);
+	}
+}
+
+static int
+get_miniblock(struct rbuf *r, uint64_t *u, int cnt)
+{
+	uint8_t buf[MB * 8 + 16];
+	const uint8_t *p;
+	uint64_t mask;
+	size_t nbytes, bit = 0;
+	int b, nexc, i, last = -1;
+
+	b = rbuf_u8(r);
+	nexc = rbuf_u8(r);
+	if (r->err || b > 64 || nexc > cnt || (b == 64 && nexc > 0)) {
+		rbuf_fail(r, ERR_MALFORMED);
+		return ERR_MALFORMED;
+	}
+	if (b == 0) {
+		memset(u, 0, (size_t)cnt * sizeof(*u));
+	} else {
+		mask = b == 64 ? ~(uint64_t)0 : ((uint64_t)1 << b) - 1;
+		nbytes = ((size_t)cnt * (size_t)b + 7) / 8;
+		if ((p = rbuf_bytes(r, nbytes)) == NULL)
+			return ERR_MALFORMED;
+		memcpy(buf, p, nbytes); /* invariant 1 */
+		memset(buf + nbytes, 0, 16);
+		for (i = 0; i < cnt; i++, bit += (size_t)b) {
+			size_t byte = bit >> 3;
+			int sh = (int)(bit & 7);
+			uint64_t x = le64_load(buf + byte) >> sh;
+
+			if (sh != 0 && sh + b > 64)
+				x |= (uint64_t)buf[byte + 8] << (64 - sh);
+			u[i] = x & mask;
+		}
+	}
+	for (i = 0; i < nexc; i++) {
+		int idx = rbuf_u8(r);
+		uint64_t hi = rbuf_uvarint_n(r, 10);
+
+		/* Invariant 3: increasing, inside, and really wider. */
+		if (r->err || idx <= last || idx >= cnt || hi == 0 ||
+		    (b > 0 && hi >> (64 - b) != 0)) {
+			rbuf_fail(r, ERR_MALFORMED);
+			return ERR_MALFORMED;
+		}
+		u[idx] |= hi << b;
+		last = idx;
+	}
+	return 0;
+}
+
+int
+colenc_int_decode(struct rbuf *r, int64_t *out, size_t n)
+{
+	uint64_t u[MB], base, acc;
+	size_t k, i, nval;
+	int mode;
+
+	if (n == 0)
+		return 0;
+	mode = rbuf_u8(r);
+	if (mode != COLENC_FOR && mode != COLENC_DELTA) {
+		rbuf_fail(r, ERR_MALFORMED);
+		return ERR_MALFORMED;
+	}
+	if (mode == COLENC_DELTA) {
+		acc = (uint64_t)rbuf_varlong(r);
+		base = (uint64_t)rbuf_varlong(r);
+		out[0] = (int64_t)acc;
+		nval = n - 1;
+	} else {
+		base = (uint64_t)rbuf_varlong(r);
+		acc = 0;
+		nval = n;
+	}
+	if (r->err)
+		return ERR_MALFORMED;
+	for (k = 0; k * MB < nval; k++) {
+		int cnt = nval - k * MB < MB ? (int)(nval - k * MB) : MB;
+
+		if (get_miniblock(r, u, cnt) != 0)
+			return ERR_MALFORMED;
+		for (i = 0; i < (size_t)cnt; i++) {
+			if (mode == COLENC_DELTA) {
+				acc += base + u[i];
+				out[k * MB + i + 1] = (int64_t)acc;
+			} else {
+				out[k * MB + i] = (int64_t)(base + u[i]);
+			}
+		}
+	}
+	return r->err ? ERR_MALFORMED : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* DEC */
+
+/* Trailing decimal zeros of m (m != 0), at most 18. */
+static int
+tz10(int64_t m)
+{
+	int k = 0;
+
+	while (k < 18 && m % 10 == 0) {
+		m /= 10;
+		k++;
+	}
+	return k;
+}
+
+/* m * 10^k fits |x| < 10^18; *out set. */
+static int
+scale_up(int64_t m, int k, int64_t *out)
+{
+	int64_t lim = decnum_pow10[18 - k];
+
+	if (m <= -lim || m >= lim)
+		return 0;
+	*out = m * decnum_pow10[k];
+	return 1;
+}
+
+static int64_t
+floor_div(int64_t m, int64_t p, int64_t *rem)
+{
+	int64_t q = m / p, r = m % p;
+
+	if (r < 0) {
+		q--;
+		r += p;
+	}
+	*rem = r;
+	return q;
+}
+
+void
+colenc_dec_encode(
+    struct wbuf *w, const struct decnum *v, size_t n, struct colenc_scratch *sc)
+{
+	int64_t *q = scratch_i64(sc, n), ms, rem, prevq = 0, p10;
+	size_t i, nexc = 0, nrem = 0, ndec = 0, below, prev;
+	int S = 0, k, best = 0, tzh[19] = {0};
+
+	for (i = 0; i < n; i++)
+		if (!decnum_is_double(v[i]) && v[i].s > S)
+			S = v[i].s;
+	for (i = 0; i < n; i++) {
+		int kk = S - v[i].s;
+
+		if (decnum_is_double(v[i]) || !scale_up(v[i].m, kk, &ms)) {
+			nexc++;
+			continue;
+		}
+		ndec++;
+		tzh[v[i].m == 0             ? S
+		    : v[i].s > 0            ? kk
+		    : kk + tz10(v[i].m) > S ? S
+		                            : kk + tz10(v[i].m)]++;
+	}
+	/* The widest remainder split that leaves at most a quarter of the
+	 * values with a remainder. */
+	for (k = S, below = 0; k >= 1; k--) {
+		size_t j;
+
+		for (below = 0, j = 0; j < (size_t)k; j++)
+			below += (size_t)tzh[j];
+		if (below * 4 <= ndec) {
+			best = k;
+			break;
+		}
+	}
+	p10 = decnum_pow10[best];
+	for (i = 0; i < n; i++) {
+		if (decnum_is_double(v[i]) ||
+		    !scale_up(v[i].m, S - v[i].s, &ms)) {
+			q[i] = prevq;
+			continue;
+		}
+		q[i] = prevq = floor_div(ms, p10, &rem);
+		nrem += rem != 0;
+	}
+	wbuf_u8(w, (uint8_t)S);
+	wbuf_u8(w, (uint8_t)best);
+	colenc_int_encode(w, q, n, COLENC_AUTO);
+	if (best > 0) {
+		wbuf_uvarint(w, nrem);
+		for (i = 0, prev = 0; i < n; i++) {
+			if (decnum_is_double(v[i]) ||
+			    !scale_up(v[i].m, S - v[i].s, &ms))
+				continue;
+			(void)floor_div(ms, p10, &rem);
+			if (rem == 0)
+				continue;
+			wbuf_uvarint(w, i - prev);
+			wbuf_uvarint(w, (uint64_t)rem);
+			prev = i + 1;
+		}
+	}
+	wbuf_uvarint(w, nexc);
+	for (i = 0, prev = 0; i < n; i++) {
+		if (!decnum_is_double(v[i]) &&
+		    scale_up(v[i].m, S - v[i].s, &ms))
+			continue;
+		wbuf_uvarint(w, i - prev);
+		prev = i + 1;
+		if (decnum_is_double(v[i])) {
+			wbuf_u8(w, 1);
+			wbuf_u64(w, (uint64_t)v[i].m);
+		} else {
+			wbuf_u8(w, 0);
+			wbuf_varint(w, v[i].m);
+			wbuf_u8(w, v[i].s);
+		}
+	}
+}
+
+int
+colenc_dec_decode(
+    struct rbuf *r, struct decnum *out, size_t n, struct colenc_scratch *sc)
+{
+	int64_t *q = scratch_i64(sc, n ? n : 1), p10, lim, m;
+	uint64_t cnt, gap, rv;
+	size_t i, row;
+	int S, k;
+
+	if (n == 0)
+		return 0;
+	S = rbuf_u8(r);
+	k = rbuf_u8(r);
+	if (r->err || S > DECNUM_MAX_SCALE || k > S)
+		goto bad;
+	if (colenc_int_decode(r, q, n) != 0)
+		goto bad;
+	p10 = decnum_pow10[k];
+	lim = decnum_pow10[18 - k];
+	for (i = 0; i < n; i++) {
+		if (q[i] <= -lim || q[i] >= lim)
+			goto bad;
+		out[i].m = q[i] * p10; /* |m| < 10^18 */
+		out[i].s = (uint8_t)S;
+	}
+	if (k > 0) {
+		cnt = rbuf_uvarint_n(r, 10);
+		if (r->err || cnt > n)
+			goto bad;
+		for (row = 0; cnt > 0; cnt--) {
+			gap = rbuf_uvarint_n(r, 10);
+			rv = rbuf_uvarint_n(r, 10);
+			if (r->err || gap >= n - row || rv == 0 ||
+			    rv >= (uint64_t)p10)
+				goto bad;
+			row += gap;
+			m = out[row].m + (int64_t)rv;
+			if (m >= decnum_pow10[18])
+				goto bad;
+			out[row].m = m;
+			row++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (decnum_make(out[i].m, S, &out[i]) != 0)
+			goto bad;
+	cnt = rbuf_uvarint_n(r, 10);
+	if (r->err || cnt > n)
+		goto bad;
+	for (row = 0; cnt > 0; cnt--) {
+		int kind;
+
+		gap = rbuf_uvarint_n(r, 10);
+		kind = rbuf_u8(r);
+		if (r->err || gap >= n - row)
+			goto bad;
+		row += gap;
+		if (kind == 0) {
+			int64_t em = rbuf_varlong(r);
+			int es = rbuf_u8(r);
+
+			if (r->err || decnum_make(em, es, &out[row]) != 0)
+				goto bad;
+		} else if (kind == 1) {
+			uint64_t bits = rbuf_u64(r);
+			double d;
+
+			memcpy(&d, &bits, sizeof(d));
+			if (r->err || !isfinite(d))
+				goto bad;
+			out[row].m = (int64_t)bits;
+			out[row].s = DECNUM_DOUBLE;
+		} else {
+			goto bad;
+		}
+		row++;
+	}
+	return 0;
+bad:
+	rbuf_fail(r, ERR_MALFORMED);
+	return ERR_MALFORMED;
+}
+
+/* ------------------------------------------------------------------ */
+/* DICT */
+
+static uint32_t
+str_hash(const struct colenc_str *s)
+{
+	uint32_t h = 2166136261u;
+	int32_t i;
+
+	if (s->len < 0)
+		return 0x9e3779b9u;
+	for (i = 0; i < s->len; i++) {
+		h ^= s->p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int
+str_eq(const struct colenc_str *a, const struct colenc_str *b)
+{
+	return a->len == b->len &&
+	       (a->len <= 0 || memcmp(a->p, b->p, (size_t)a->len) == 0);
+}
+
+void
+colenc_dict_encode(struct wbuf *w, const struct colenc_str *v, size_t n,
+    struct colenc_scratch *sc)
+{
+	int64_t *ids = scratch_i64(sc, n);
+	size_t cap = 16, i, ndict = 0;
+	uint32_t *tab, *first;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	/* tab[cap]: 1 + dictionary index, 0 empty; first[ndict]: the row
+	 * where each entry first appeared. */
+	tab = scratch_u32(sc, cap + n);
+	first = tab + cap;
+	memset(tab, 0, cap * sizeof(*tab));
+	for (i = 0; i < n; i++) {
+		uint32_t h = str_hash(&v[i]) & (uint32_t)(cap - 1);
+
+		while (tab[h] != 0 && !str_eq(&v[first[tab[h] - 1]], &v[i]))
+			h = (h + 1) & (uint32_t)(cap - 1);
+		if (tab[h] == 0) {
+			first[ndict] = (uint32_t)i;
+			tab[h] = (uint32_t)++ndict;
+		}
+		ids[i] = tab[h] - 1;
+	}
+	wbuf_uvarint(w, ndict);
+	for (i = 0; i < ndict; i++) {
+		const struct colenc_str *s = &v[first[i]];
+
+		wbuf_uvarint(w, (uint64_t)(s->len + 1));
+		if (s->len > 0)
+			wbuf_put(w, s->p, (size_t)s->len);
+	}
+	colenc_int_encode(w, ids, n, COLENC_FOR);
+}
+
+int
+colenc_dict_decode(
+    struct rbuf *r, struct colenc_str *out, size_t n, struct colenc_scratch *sc)
+{
+	struct colenc_str *dict;
+	int64_t *ids;
+	uint64_t ndict, len;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	ndict = rbuf_uvarint_n(r, 10);
+	if (r->err || ndict == 0 || ndict > n)
+		goto bad;
+	dict = scratch_str(sc, (size_t)ndict);
+	for (i = 0; i < ndict; i++) {
+		len = rbuf_uvarint_n(r, 10);
+		if (r->err || len > COLENC_MAX_STR + 1)
+			goto bad;
+		dict[i].len = (int32_t)len - 1;
+		dict[i].p = len > 1 ? rbuf_bytes(r, (size_t)len - 1) : NULL;
+		if (r->err)
+			goto bad;
+	}
+	ids = scratch_i64(sc, n);
+	if (colenc_int_decode(r, ids, n) != 0)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (ids[i] < 0 || (uint64_t)ids[i] >= ndict)
+			goto bad;
+		out[i] = dict[ids[i]];
+	}
+	return 0;
+bad:
+	rbuf_fail(r, ERR_MALFORMED);
+	return ERR_MALFORMED;
+}
