@@ -740,6 +740,7 @@ agg_chunk_free(struct agg_chunk *c)
 	}
 	free(c->parts);
 	free(c->offsets);
+	free(c->ends);
 	strs_free(c->strs);
 	free(c->symbols);
 	if (c->charged > 0)

@@ -98,7 +98,8 @@ struct agg_chunk {
 	 * offset of every partition of the trades topic after this chunk,
 	 * and its running totals. */
 	size_t noffsets;
-	int64_t *offsets;
+	int64_t *offsets; /* where the aggregator resumes */
+	int64_t *ends;    /* the log's end offsets when sealed */
 	uint64_t lost_total, invalid_total;
 	/* private */
 	struct membudget *mb;

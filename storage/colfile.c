@@ -440,6 +440,8 @@ colfile_commit_encode(struct wbuf *w, const struct colfile_commit *c)
 	wbuf_uvarint(w, c->nparts);
 	for (i = 0; i < c->nparts; i++)
 		wbuf_uvarint(w, (uint64_t)c->offsets[i]);
+	for (i = 0; i < c->nparts; i++)
+		wbuf_uvarint(w, (uint64_t)c->ends[i]);
 	wbuf_uvarint(w, c->trades);
 	wbuf_uvarint(w, c->bars);
 	wbuf_uvarint(w, c->lost);
@@ -457,8 +459,10 @@ colfile_commit_fini(struct colfile_commit *c)
 {
 	free(c->files);
 	free(c->offsets);
+	free(c->ends);
 	c->files = NULL;
 	c->offsets = NULL;
+	c->ends = NULL;
 	c->nfiles = c->nparts = 0;
 }
 
@@ -522,7 +526,8 @@ colfile_commit_decode(const uint8_t *p, size_t n, struct colfile_commit *c)
 		goto bad;
 	c->nparts = (size_t)v;
 	if (v > 0 &&
-	    (c->offsets = calloc((size_t)v, sizeof(*c->offsets))) == NULL) {
+	    ((c->offsets = calloc((size_t)v, sizeof(*c->offsets))) == NULL ||
+	        (c->ends = calloc((size_t)v, sizeof(*c->ends))) == NULL)) {
 		rc = ERR_NOMEM;
 		goto bad;
 	}
@@ -531,6 +536,12 @@ colfile_commit_decode(const uint8_t *p, size_t n, struct colfile_commit *c)
 		if (v > (uint64_t)INT64_MAX)
 			goto bad;
 		c->offsets[i] = (int64_t)v;
+	}
+	for (i = 0; i < c->nparts; i++) {
+		v = rbuf_uvarint_n(&r, 10);
+		if (v > (uint64_t)INT64_MAX || (int64_t)v < c->offsets[i])
+			goto bad;
+		c->ends[i] = (int64_t)v;
 	}
 	c->trades = rbuf_uvarint_n(&r, 10);
 	c->bars = rbuf_uvarint_n(&r, 10);

@@ -61,7 +61,10 @@
  *	             sorted by (table, day), no duplicates
  *	  -   var    topic name length (1..249), the name
  *	  -   var    nparts (0..1024), then nparts x the next offset the
- *	             aggregator reads in that partition
+ *	             aggregator reads in that partition, then nparts x the
+ *	             log's end offset in that partition when the chunk was
+ *	             sealed (offsets between the two were appended and are
+ *	             not in the store: lost if the daemon dies)
  *	  -   var    trades stored, bars written, offsets lost, records
  *	             skipped as invalid (totals since the store was created)
  *	  -   var    retention floors: first day kept of trades, of bars
@@ -205,6 +208,7 @@ struct colfile_commit {
 	char topic[COLFILE_MAX_TOPIC + 1];
 	size_t nparts;
 	int64_t *offsets; /* malloc()ed by the decoder */
+	int64_t *ends;    /* nparts entries, malloc()ed by the decoder */
 	uint64_t trades, bars, lost, invalid;
 	uint32_t floor_day[2]; /* [0] trades, [1] bars */
 };

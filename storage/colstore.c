@@ -517,6 +517,12 @@ colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 		(void)sym_id(cs, c->parts[i].sym, c->parts[i].symlen, 1);
 }
 
+size_t
+colstore_chunks(const struct colstore *cs)
+{
+	return cs->nchunks;
+}
+
 void
 colstore_apply(struct colstore *cs, struct colstore_done *d)
 {
@@ -526,6 +532,11 @@ colstore_apply(struct colstore *cs, struct colstore_done *d)
 		struct rfile *f =
 		    rfile_find(cs, d->files[i].table, d->files[i].day);
 
+		/* Retired here first (colstore_forget_before): the writer's
+		 * news of it may come after a compaction that still had it. */
+		if (d->files[i].day <
+		    cs->floor[d->files[i].table == COLFILE_TRADES ? 0 : 1])
+			continue;
 		if (f == NULL)
 			f = rfile_add(cs, d->files[i].table, d->files[i].day);
 		if (d->files[i].len > f->len)

@@ -106,6 +106,7 @@ struct colstore_recovery {
 	char topic[COLFILE_MAX_TOPIC + 1];
 	size_t nparts;
 	int64_t *offsets; /* malloc()ed; free with colstore_recovery_fini */
+	int64_t *ends;    /* the log's ends at that commit (colfile.h) */
 	uint64_t trades, bars, lost, invalid;
 };
 
@@ -203,6 +204,9 @@ void colstore_free(struct colstore *cs);
  * file, then frees it.
  */
 void colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq);
+
+/* Chunks held in memory (sealed, not yet in a day file). */
+size_t colstore_chunks(const struct colstore *cs);
 
 /* Apply (and free the contents of) what the writer did. */
 void colstore_apply(struct colstore *cs, struct colstore_done *d);

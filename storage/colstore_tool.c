@@ -465,6 +465,9 @@ colstore_dump(const char *dir, int table, FILE *fp)
 	    c->seq, c->trades, c->bars, c->lost, c->invalid);
 	for (i = 0; i < c->nparts; i++)
 		fprintf(fp, "%s%" PRId64, i ? "," : " ", c->offsets[i]);
+	fprintf(fp, " ends");
+	for (i = 0; i < c->nparts; i++)
+		fprintf(fp, "%s%" PRId64, i ? "," : " ", c->ends[i]);
 	fprintf(fp, "\n");
 	colstore_tail_path(dir, c->tail_gen, tail);
 	if (table == COLFILE_TRADES) {

@@ -62,6 +62,7 @@ struct colstore_writer {
 	size_t nfiles, filescap;
 	size_t nparts;
 	int64_t *offsets;
+	int64_t *ends;
 	uint64_t trades, bars, lost, invalid;
 	uint32_t floor[2];
 	int tail_fd;
@@ -90,7 +91,9 @@ void
 colstore_recovery_fini(struct colstore_recovery *r)
 {
 	free(r->offsets);
+	free(r->ends);
 	r->offsets = NULL;
+	r->ends = NULL;
 	r->nparts = 0;
 }
 
@@ -251,6 +254,7 @@ commit(struct colstore_writer *wr)
 	snprintf(c.topic, sizeof(c.topic), "%s", wr->topic);
 	c.nparts = wr->nparts;
 	c.offsets = wr->offsets;
+	c.ends = wr->ends;
 	c.trades = wr->trades;
 	c.bars = wr->bars;
 	c.lost = wr->lost;
@@ -632,7 +636,7 @@ colstore_writer_flush(struct colstore_writer *wr,
 	uint64_t old_tail = wr->tail_len, old_trades = wr->trades;
 	uint64_t old_bars = wr->bars, old_lost = wr->lost;
 	uint64_t old_invalid = wr->invalid, add_t = 0, add_b = 0;
-	int64_t *old_off = NULL, t0 = mono_us();
+	int64_t *old_off = NULL, *old_ends = NULL, t0 = mono_us();
 	size_t old_nparts = wr->nparts, i;
 	int rc;
 
@@ -658,10 +662,18 @@ colstore_writer_flush(struct colstore_writer *wr,
 	d->bytes_written += wr->w.len;
 	wr->tail_len += wr->w.len;
 	old_off = wr->offsets;
+	old_ends = wr->ends;
 	wr->offsets = xreallocarray(
 	    NULL, last->noffsets ? last->noffsets : 1, sizeof(*wr->offsets));
+	wr->ends = xreallocarray(
+	    NULL, last->noffsets ? last->noffsets : 1, sizeof(*wr->ends));
 	memcpy(
 	    wr->offsets, last->offsets, last->noffsets * sizeof(*wr->offsets));
+	for (i = 0; i < last->noffsets; i++)
+		wr->ends[i] =
+		    last->ends != NULL && last->ends[i] > last->offsets[i]
+		        ? last->ends[i]
+		        : last->offsets[i];
 	wr->nparts = last->noffsets;
 	wr->trades += add_t;
 	wr->bars += add_b;
@@ -669,7 +681,9 @@ colstore_writer_flush(struct colstore_writer *wr,
 	wr->invalid = last->invalid_total;
 	if ((rc = commit(wr)) != 0) {
 		free(wr->offsets);
+		free(wr->ends);
 		wr->offsets = old_off;
+		wr->ends = old_ends;
 		wr->nparts = old_nparts;
 		wr->trades = old_trades;
 		wr->bars = old_bars;
@@ -679,6 +693,7 @@ colstore_writer_flush(struct colstore_writer *wr,
 		goto undo;
 	}
 	free(old_off);
+	free(old_ends);
 	for (i = 0; i < n; i++) {
 		if (wr->npend == wr->pendcap) {
 			wr->pendcap = wr->pendcap ? wr->pendcap * 2 : 64;
@@ -1101,7 +1116,9 @@ colstore_writer_open(const struct colstore_opts *o,
 	wr->tail_len = c.tail_len;
 	wr->nparts = c.nparts;
 	wr->offsets = c.offsets;
+	wr->ends = c.ends;
 	c.offsets = NULL;
+	c.ends = NULL;
 	wr->trades = c.trades;
 	wr->bars = c.bars;
 	wr->lost = c.lost;
@@ -1133,7 +1150,10 @@ colstore_writer_open(const struct colstore_opts *o,
 	rec->nparts = wr->nparts;
 	rec->offsets = xreallocarray(
 	    NULL, wr->nparts ? wr->nparts : 1, sizeof(*rec->offsets));
+	rec->ends = xreallocarray(
+	    NULL, wr->nparts ? wr->nparts : 1, sizeof(*rec->ends));
 	memcpy(rec->offsets, wr->offsets, wr->nparts * sizeof(*rec->offsets));
+	memcpy(rec->ends, wr->ends, wr->nparts * sizeof(*rec->ends));
 	rec->trades = wr->trades;
 	rec->bars = wr->bars;
 	rec->lost = wr->lost;
@@ -1198,6 +1218,7 @@ colstore_writer_close(struct colstore_writer *wr)
 			osfile_close(wr->slot_fd[i]);
 	free(wr->files);
 	free(wr->offsets);
+	free(wr->ends);
 	free(wr->pend);
 	wbuf_fini(&wr->w);
 	colenc_scratch_fini(&wr->sc);

@@ -32,9 +32,9 @@ static const char golden_block[] =
     "0e4a997fcab610000020000bcca010000000000000200000001105b2231222c22"
     "3234222c223132225d00000000ad909bee";
 static const char golden_commit[] =
-    "465343310000004200000000000000070000018bcfe5680003d20902019b9701"
-    "8020029b9701800406747261646573026480808008e807320302b89401006b3dc3"
-    "e1";
+    "465343310000004700000000000000070000018bcfe5680003d20902019b9701"
+    "8020029b970180040674726164657302648080800869d4808008e807320302b894"
+    "010041aca676";
 
 static void
 dec(const char *s, struct decnum *v)
@@ -92,7 +92,7 @@ test_golden_commit(void)
 {
 	struct colfile_file files[2] = {
 	    {COLFILE_TRADES, 19355, 4096}, {COLFILE_BARS, 19355, 512}};
-	int64_t offs[2] = {100, 16777216};
+	int64_t offs[2] = {100, 16777216}, ends[2] = {105, 16777300};
 	struct colfile_commit c, d;
 	struct wbuf w;
 	uint8_t *want;
@@ -108,6 +108,7 @@ test_golden_commit(void)
 	strcpy(c.topic, "trades");
 	c.nparts = 2;
 	c.offsets = offs;
+	c.ends = ends;
 	c.trades = 1000;
 	c.bars = 50;
 	c.lost = 3;
@@ -123,7 +124,8 @@ test_golden_commit(void)
 	        d.tail_len == 1234 && d.nfiles == 2 &&
 	        d.files[1].table == COLFILE_BARS && d.files[1].len == 512 &&
 	        strcmp(d.topic, "trades") == 0 && d.nparts == 2 &&
-	        d.offsets[1] == 16777216 && d.trades == 1000 && d.bars == 50 &&
+	        d.offsets[1] == 16777216 && d.ends[0] == 105 &&
+	        d.ends[1] == 16777300 && d.trades == 1000 && d.bars == 50 &&
 	        d.lost == 3 && d.invalid == 2 && d.floor_day[0] == 19000 &&
 	        d.floor_day[1] == 0,
 	    "every field comes back");
