@@ -193,7 +193,7 @@ pipeline_start(
 	p = xcalloc(1, sizeof(*p));
 	p->magic = PIPELINE_MAGIC;
 	p->base = base;
-	p->cfg = cfg;
+	p->cfg = config_ref(cfg);
 
 	if ((rc = make_dir(cfg->data_dir)) != 0) {
 		log_err("data_dir %s: %s", cfg->data_dir, err_str(rc));
@@ -279,6 +279,9 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 		         "retention days change only on restart");
 	log_level = nc->log_level;
 	feed_upstream_reload(p->upstream, nc);
+	config_ref(nc);
+	config_unref(p->cfg);
+	p->cfg = nc;
 }
 
 void
@@ -325,5 +328,6 @@ pipeline_free(struct pipeline *p)
 	    (unsigned long long)stats.store_bars_total,
 	    (unsigned long long)stats.agg_invalid_records_total,
 	    (unsigned long long)stats.agg_lost_offsets_total);
+	config_unref(p->cfg);
 	free(p);
 }

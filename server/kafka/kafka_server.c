@@ -835,7 +835,7 @@ kafka_server_new(
 	ks = xcalloc(1, sizeof(*ks));
 	ks->magic = KAFKA_SERVER_MAGIC;
 	ks->base = base;
-	ks->cfg = cfg;
+	ks->cfg = config_ref(cfg); /* kept for life: its keys need a restart */
 	ks->seglog = sl;
 	ks->accept_retry = evtimer_new(base, on_accept_retry, ks);
 	if (ks->accept_retry == NULL)
@@ -946,5 +946,6 @@ kafka_server_free(struct kafka_server *ks)
 	event_free(ks->accept_retry);
 	free(ks->woken);
 	ks->magic = 0;
+	config_unref(ks->cfg);
 	free(ks);
 }

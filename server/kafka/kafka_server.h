@@ -19,7 +19,9 @@ struct seglog_topic;
 /*
  * A listener for cfg->kafka_listen serving log.  Reads cfg->kafka_listen,
  * kafka_advertised (NULL: the listen address), topic, partitions and
- * max_request_bytes.  cfg, log and base must outlive the server.  Nothing
+ * max_request_bytes, from cfg held by reference for the server's life
+ * (these keys change on restart only).  log and base must outlive the
+ * server.  Nothing
  * is bound until kafka_server_listen.  Never fails (small allocation).
  */
 struct kafka_server *kafka_server_new(
