@@ -275,17 +275,33 @@ commit(struct colstore_writer *wr)
 	}
 	if ((rc = osfile_pwrite(wr->slot_fd[slot], wr->w.buf, wr->w.len, 0)) !=
 	        0 ||
-	    (rc = osfile_truncate(wr->slot_fd[slot], wr->w.len)) != 0)
-		return rc;
-	if (wr->fsync && (rc = osfile_fsync(wr->slot_fd[slot])) != 0)
-		return rc;
+	    (rc = osfile_truncate(wr->slot_fd[slot], wr->w.len)) != 0 ||
+	    (wr->fsync && (rc = osfile_fsync(wr->slot_fd[slot])) != 0))
+		goto invalidate;
 	if (created && wr->fsync) {
 		snprintf(path, sizeof(path), "%s/commit.%d", wr->dir, slot);
 		if ((rc = osfile_fsync_dir(path)) != 0)
-			return rc;
+			goto invalidate;
 	}
 	wr->seq = seq;
 	return 0;
+invalidate:
+	/*
+	 * The record may have landed whole even though a later step failed:
+	 * it would name bytes the caller is about to cut back.  Make it
+	 * invalid first (the other slot holds the commit in force); if even
+	 * that fails, nothing may be cut: the writer is failed, and the next
+	 * open sorts out which commit stands (invariant 1 either way).
+	 */
+	{
+		static const uint8_t zero[8];
+
+		if (osfile_pwrite(wr->slot_fd[slot], zero, sizeof(zero), 0) !=
+		        0 ||
+		    (wr->fsync && osfile_fsync(wr->slot_fd[slot]) != 0))
+			wr->failed = 1;
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -496,7 +512,11 @@ compact_parts(struct colstore_writer *wr, const struct agg_part *const *parts,
 		wr->tail_len = 0;
 		rc = commit(wr);
 	}
-	if (rc != 0) {
+	if (rc != 0 && wr->failed) {
+		/* The commit may stand: cut nothing; the next open decides. */
+		wr->tail_gen = old_gen;
+		wr->tail_len = old_tail;
+	} else if (rc != 0) {
 		/* Undo: the old lengths, the old tail, new files gone. */
 		undo_rc = 0;
 		wr->tail_gen = old_gen;
@@ -572,7 +592,9 @@ colstore_writer_compact(struct colstore_writer *wr, struct colstore_done *d)
 	}
 	if (wr->npend == 0 && wr->tail_len == 0)
 		return 0;
-	return d->err = compact_pending(wr, d);
+	d->err = compact_pending(wr, d);
+	d->failed = wr->failed;
+	return d->err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -732,11 +754,11 @@ colstore_writer_flush(struct colstore_writer *wr,
 	}
 	goto out;
 undo:
-	if (wr->tail_fd >= 0 && osfile_truncate(wr->tail_fd, old_tail) != 0) {
+	if (!wr->failed && wr->tail_fd >= 0 &&
+	    osfile_truncate(wr->tail_fd, old_tail) != 0)
 		wr->failed = 1;
-		d->failed = 1;
-	}
 fail:
+	d->failed = wr->failed;
 	d->err = rc;
 out:
 	d->commit_seq = wr->seq;
@@ -785,6 +807,7 @@ colstore_writer_retire(struct colstore_writer *wr, int table,
 		for (i = 0; i < ngone; i++)
 			*file_add(wr, gone[i].table, gone[i].day) = gone[i];
 		free(gone);
+		d->failed = wr->failed;
 		return d->err = rc;
 	}
 	for (i = 0; i < ngone; i++) {

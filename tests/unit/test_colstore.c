@@ -530,8 +530,33 @@ test_faults(void)
 		}
 		is_int(reflush(&e, c, seq, now), 0,
 		    "%s: the same chunk flushed again", f[k].what);
-		(void)keep;
 	}
+	/* The commit record lands but its fsync fails (the 2nd fsync of a
+	 * flush): the record is made invalid before the tail is cut. */
+	add_trades(&e, 300, &now);
+	c = agg_window_seal(e.w);
+	c->noffsets = 1;
+	c->offsets = malloc(sizeof(*c->offsets));
+	c->offsets[0] = e.offset;
+	seq = ++e.seq;
+	colstore_add_chunk(e.cs, c, seq);
+	osfile_fault_arm(OSFILE_OP_FSYNC, 2, 1, OSFILE_FAULT_FAIL, -EIO);
+	rc = reflush(&e, c, seq, now);
+	ok(rc == -EIO, "the commit record's fsync fails: the flush fails");
+	{
+		FILE *fp = tmpfile();
+		char line[512];
+		int torn = 0;
+
+		is_int(colstore_verify(dir, fp), 0,
+		    "the store verifies: the landed record was invalidated");
+		rewind(fp);
+		while (fgets(line, sizeof(line), fp) != NULL)
+			torn += strstr(line, "torn or damaged") != NULL;
+		is_int(torn, 1, "verify: one slot torn (the invalidated one)");
+		fclose(fp);
+	}
+	is_int(reflush(&e, c, seq, now), 0, "retried: it succeeds");
 	/* The commit record's own write (the 2nd write of a flush). */
 	add_trades(&e, 300, &now);
 	c = agg_window_seal(e.w);
@@ -564,7 +589,45 @@ test_faults(void)
 		colstore_apply(e.cs, &d);
 	}
 	check_all(&e, "after faults, compacted");
+	/* The record's fsync fails and so does making it invalid: nothing
+	 * may be cut, the writer is failed; the next open sorts it out.
+	 * (One good flush first, so the tail file exists: its creation
+	 * would take an fsync of its own.) */
+	add_trades(&e, 100, &now);
+	is_int(flush(&e, now), 0, "a good flush");
+	keep = nall;
+	add_trades(&e, 300, &now);
+	c = agg_window_seal(e.w);
+	c->noffsets = 1;
+	c->offsets = malloc(sizeof(*c->offsets));
+	c->offsets[0] = e.offset;
+	seq = ++e.seq;
+	colstore_add_chunk(e.cs, c, seq);
+	osfile_fault_arm(OSFILE_OP_FSYNC, 2, 2, OSFILE_FAULT_FAIL, -EIO);
+	{
+		struct colstore_done d;
+
+		memset(&d, 0, sizeof(d));
+		rc = colstore_writer_flush(e.wr, &c, &seq, 1, now, &d);
+		ok(rc != 0 && d.failed,
+		    "an undo that fails: the writer is failed");
+		colstore_apply(e.cs, &d);
+		memset(&d, 0, sizeof(d));
+		rc = colstore_writer_flush(e.wr, &c, &seq, 1, now, &d);
+		ok(rc != 0 && d.failed, "and refuses more work");
+		colstore_apply(e.cs, &d);
+	}
+	osfile_fault_reset();
+	nall = keep; /* those trades are not in the store */
+	e.offset -= 300;
 	env_close(&e);
+	{
+		FILE *fp = tmpfile();
+
+		is_int(colstore_verify(dir, fp), 0,
+		    "a failed writer leaves a store that verifies");
+		fclose(fp);
+	}
 	{
 		FILE *fp = tmpfile();
 
