@@ -39,13 +39,46 @@ static const double pow10_exact[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
 static i128
 pow10_i128(int k)
 {
-	i128 r = 1;
+	return k <= 18 ? (i128)decnum_pow10[k]
+	               : (i128)decnum_pow10[18] * decnum_pow10[k - 18];
+}
 
-	while (k >= 18) {
-		r *= decnum_pow10[18];
-		k -= 18;
+/* DECACC_LIMIT / 10^k for k in 0..36, so the hot paths never divide an
+ * __int128 (filled once, before main). */
+static i128 limit_div[DECACC_MAX_SCALE + 1];
+
+static void __attribute__((constructor)) limit_div_init(void)
+{
+	int k;
+
+	for (k = 0; k <= DECACC_MAX_SCALE; k++)
+		limit_div[k] = DECACC_LIMIT / pow10_i128(k);
+}
+
+/* Strip trailing zeros of m while s > 0 (int64 arithmetic when m fits,
+ * which is nearly always). */
+static void
+canon_i128(i128 *mp, int *sp)
+{
+	i128 m = *mp;
+	int s = *sp;
+
+	if (m >= INT64_MIN && m <= INT64_MAX) {
+		int64_t x = (int64_t)m;
+
+		while (s > 0 && x % 10 == 0) {
+			x /= 10;
+			s--;
+		}
+		m = x;
+	} else {
+		while (s > 0 && m % 10 == 0) {
+			m /= 10;
+			s--;
+		}
 	}
-	return r * decnum_pow10[k];
+	*mp = m;
+	*sp = s;
 }
 
 static i128
@@ -393,7 +426,7 @@ add_i128(struct decacc *a, i128 m, int s)
 	}
 	if (s > a->s) {
 		k = s - a->s;
-		if (x != 0 && abs128(x) > DECACC_LIMIT / pow10_i128(k)) {
+		if (x != 0 && abs128(x) > limit_div[k]) {
 			go_inexact(a, i128_to_double(m, s));
 			return;
 		}
@@ -401,7 +434,7 @@ add_i128(struct decacc *a, i128 m, int s)
 		a->s = s;
 	} else if (s < a->s) {
 		k = a->s - s;
-		if (m != 0 && abs128(m) > DECACC_LIMIT / pow10_i128(k)) {
+		if (m != 0 && abs128(m) > limit_div[k]) {
 			go_inexact(a, i128_to_double(m, s));
 			return;
 		}
@@ -453,16 +486,90 @@ decacc_value(const struct decacc *a)
 
 	if (a->inexact)
 		return from_double_bits(a->d);
-	while (s > 0 && m % 10 == 0) {
-		m /= 10;
-		s--;
-	}
+	canon_i128(&m, &s);
 	if (s <= DECNUM_MAX_SCALE && abs128(m) < decnum_pow10[18]) {
 		v.m = (int64_t)m;
 		v.s = (uint8_t)(m == 0 ? 0 : s);
 		return v;
 	}
 	return from_double_bits(i128_to_double(m, s));
+}
+
+/* The exact value of a as a decimal decnum, or ERR_RANGE. */
+static int
+exact_value(const struct decacc *a, struct decnum *out)
+{
+	struct decnum v;
+
+	if (a->inexact)
+		return ERR_RANGE;
+	v = decacc_value(a);
+	if (v.s == DECNUM_DOUBLE)
+		return ERR_RANGE;
+	*out = v;
+	return 0;
+}
+
+int
+decnum_add(struct decnum a, struct decnum b, struct decnum *out)
+{
+	struct decacc acc;
+	int64_t x, y;
+
+	if (a.s == DECNUM_DOUBLE || b.s == DECNUM_DOUBLE)
+		return ERR_RANGE;
+	/* The common case in int64: |m| < 10^18 and a scale-up by up to
+	 * 10^18 checked for overflow. */
+	x = a.m;
+	y = b.m;
+	if ((a.s >= b.s ||
+	        !__builtin_mul_overflow(x, decnum_pow10[b.s - a.s], &x)) &&
+	    (b.s >= a.s ||
+	        !__builtin_mul_overflow(y, decnum_pow10[a.s - b.s], &y)) &&
+	    !__builtin_add_overflow(x, y, &x)) {
+		i128 m = x;
+		int s = a.s > b.s ? a.s : b.s;
+
+		canon_i128(&m, &s);
+		return decnum_make((int64_t)m, s, out) == 0 ? 0 : ERR_RANGE;
+	}
+	decacc_init(&acc);
+	decacc_add(&acc, a);
+	decacc_add(&acc, b);
+	return exact_value(&acc, out);
+}
+
+int
+decnum_sub(struct decnum a, struct decnum b, struct decnum *out)
+{
+	if (b.s == DECNUM_DOUBLE)
+		return ERR_RANGE;
+	b.m = -b.m;
+	return decnum_add(a, b, out);
+}
+
+int
+decnum_mul(struct decnum a, struct decnum b, struct decnum *out)
+{
+	struct decacc acc;
+
+	if (a.s == DECNUM_DOUBLE || b.s == DECNUM_DOUBLE)
+		return ERR_RANGE;
+	{
+		/* |a.m * b.m| < 10^36: no overflow in __int128. */
+		i128 m = (i128)a.m * b.m;
+		int s = a.s + b.s;
+
+		canon_i128(&m, &s);
+		if (s <= DECNUM_MAX_SCALE && abs128(m) < decnum_pow10[18]) {
+			out->m = (int64_t)m;
+			out->s = (uint8_t)(m == 0 ? 0 : s);
+			return 0;
+		}
+	}
+	decacc_init(&acc);
+	decacc_add_product(&acc, a, b);
+	return exact_value(&acc, out);
 }
 
 double

@@ -97,6 +97,15 @@ decnum_eq(struct decnum a, struct decnum b)
 	return a.m == b.m && a.s == b.s;
 }
 
+/*
+ * Exact arithmetic: 0 and *out = a + b, a - b or a * b when both are
+ * decimals and the result is one too; ERR_RANGE otherwise (*out
+ * untouched).
+ */
+int decnum_add(struct decnum a, struct decnum b, struct decnum *out);
+int decnum_sub(struct decnum a, struct decnum b, struct decnum *out);
+int decnum_mul(struct decnum a, struct decnum b, struct decnum *out);
+
 /* An empty (zero) accumulator. */
 void decacc_init(struct decacc *a);
 void decacc_add(struct decacc *a, struct decnum v);

@@ -8,9 +8,10 @@
  *	window --bhash (symbol index, second)--> buckets[] (agg_bar deltas)
  *	window --strs--> interned condition texts of the pending trades
  *
- * Sealing moves each symbol's arrays into the chunk when its trades are
- * all of one day (the usual case: no copy), else copies them per day;
- * the buckets become colbar rows sorted by t.
+ * Sealing copies each symbol's pending trades, split per day (usually
+ * one), and its buckets, as colbar rows sorted by t, into one allocation
+ * per chunk; the window keeps its arrays for the next trades, so a busy
+ * feed costs two mallocs per seal, not a chain of reallocs per symbol.
  */
 #include <config.h>
 
@@ -568,30 +569,6 @@ cmp_sym(const void *a, const void *b)
 	return strcmp(x->sym, y->sym);
 }
 
-/* Copy the trades of s that fall on day into p (allocating). */
-static void
-copy_day(const struct agg_sym *s, uint32_t day, struct agg_part *p)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < s->ntrades; i++)
-		n += colfile_day(s->t[i]) == day;
-	p->t = xreallocarray(NULL, n ? n : 1, sizeof(*p->t));
-	p->price = xreallocarray(NULL, n ? n : 1, sizeof(*p->price));
-	p->volume = xreallocarray(NULL, n ? n : 1, sizeof(*p->volume));
-	p->cond = xreallocarray(NULL, n ? n : 1, sizeof(*p->cond));
-	for (i = 0, n = 0; i < s->ntrades; i++) {
-		if (colfile_day(s->t[i]) != day)
-			continue;
-		p->t[n] = s->t[i];
-		p->price[n] = s->price[i];
-		p->volume[n] = s->volume[i];
-		p->cond[n] = s->cond[i];
-		n++;
-	}
-	p->ntrades = n;
-}
-
 static int
 cmp_u32(const void *a, const void *b)
 {
@@ -600,21 +577,41 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The distinct days of s's trades, ascending, into a malloc()ed array. */
-static uint32_t *
-sym_days(const struct agg_sym *s, size_t *np)
+/*
+ * The distinct days of s's trades, ascending, into d (room for
+ * s->ntrades); returns how many.  One day, the usual case, costs one
+ * pass and no sort.
+ */
+static size_t
+sym_days(const struct agg_sym *s, uint32_t *d)
 {
-	uint32_t *d = xreallocarray(NULL, s->ntrades, sizeof(*d));
 	size_t i, n = 0;
+	uint32_t first = colfile_day(s->t[0]);
+	int one = 1;
 
+	for (i = 1; i < s->ntrades && one; i++)
+		one = colfile_day(s->t[i]) == first;
+	if (one) {
+		d[0] = first;
+		return 1;
+	}
 	for (i = 0; i < s->ntrades; i++)
 		d[i] = colfile_day(s->t[i]);
 	qsort(d, s->ntrades, sizeof(*d), cmp_u32);
 	for (i = 0; i < s->ntrades; i++)
 		if (n == 0 || d[n - 1] != d[i])
 			d[n++] = d[i];
-	*np = n;
-	return d;
+	return n;
+}
+
+/* Carve n bytes, aligned to 16, from *p. */
+static void *
+carve(uint8_t **p, size_t n)
+{
+	void *r = *p;
+
+	*p += (n + 15) & ~(size_t)15;
+	return r;
 }
 
 struct agg_chunk *
@@ -622,75 +619,86 @@ agg_window_seal(struct agg_window *w)
 {
 	struct agg_sym **order;
 	struct agg_chunk *c;
-	size_t i, k, b, nsym = 0, symbytes = 0, np = 0, cap = 0, extra = 0;
-	char *symp;
+	uint32_t *days;
+	size_t i, k, b, nsym = 0, np = 0, maxt = 0, bytes, ntr = 0;
+	uint8_t *mem;
 
 	if (w->pending == 0)
 		return NULL;
-	c = xcalloc(1, sizeof(*c));
-	order = xcalloc(w->nsyms, sizeof(*order));
+	order = xreallocarray(NULL, w->nsyms, sizeof(*order));
 	for (i = 0; i < w->nsyms; i++)
 		if (w->syms[i]->ntrades > 0) {
 			order[nsym++] = w->syms[i];
-			symbytes += w->syms[i]->symlen + 1;
+			if (w->syms[i]->ntrades > maxt)
+				maxt = w->syms[i]->ntrades;
 		}
 	qsort(order, nsym, sizeof(*order), cmp_sym);
-	c->symbols = xmalloc(symbytes);
-	symp = c->symbols;
+	/* Sizes first: one allocation holds the chunk's parts, symbols
+	 * and arrays (the window keeps its own, for the next trades). */
+	days = xreallocarray(NULL, maxt, sizeof(*days));
+	bytes = 16;
+	for (i = 0; i < nsym; i++) {
+		size_t nd = sym_days(order[i], days);
+
+		np += nd;
+		ntr += order[i]->ntrades;
+		bytes += order[i]->symlen + 1 + 16 +
+		         order[i]->ntrades * (TRADE_BYTES + 16) +
+		         order[i]->nbuckets * sizeof(struct colbar) +
+		         nd * (4 * 16 + 16);
+	}
+	bytes += np * sizeof(struct agg_part) + 16;
+	c = xcalloc(1, sizeof(*c));
+	c->symbols = xmalloc(bytes);
+	mem = (uint8_t *)c->symbols;
+	c->parts = carve(&mem, np * sizeof(*c->parts));
 	for (i = 0; i < nsym; i++) {
 		struct agg_sym *s = order[i];
-		size_t ndays, base = np;
-		uint32_t *days = sym_days(s, &ndays);
-		char *name = symp;
+		size_t nd = sym_days(s, days), base = c->nparts;
+		char *name = carve(&mem, s->symlen + 1);
 
-		memcpy(symp, s->sym, s->symlen + 1);
-		symp += s->symlen + 1;
-		for (k = 0; k < ndays; k++) {
-			if (np == cap) {
-				cap = cap ? cap * 2 : 16;
-				c->parts = xreallocarray(
-				    c->parts, cap, sizeof(*c->parts));
-			}
-			memset(&c->parts[np], 0, sizeof(c->parts[np]));
-			c->parts[np].sym = name;
-			c->parts[np].symlen = s->symlen;
-			c->parts[np].day = days[k];
-			np++;
-		}
-		free(days);
-		/* Trades: moved whole when of one day, else copied. */
-		if (ndays == 1) {
-			struct agg_part *p = &c->parts[base];
+		memcpy(name, s->sym, s->symlen + 1);
+		for (k = 0; k < nd; k++) {
+			struct agg_part *p = &c->parts[c->nparts++];
+			size_t n = 0, j, nb = 0;
 
-			p->ntrades = s->ntrades;
-			p->t = s->t;
-			p->price = s->price;
-			p->volume = s->volume;
-			p->cond = s->cond;
-			s->t = NULL;
-			s->price = s->volume = NULL;
-			s->cond = NULL;
-			s->ntrades = 0;
-		} else {
-			for (k = base; k < np; k++) {
-				copy_day(s, c->parts[k].day, &c->parts[k]);
-				extra += c->parts[k].ntrades * TRADE_BYTES;
-			}
-			sym_free_arrays(s);
-		}
-		c->charged += s->cap * TRADE_BYTES;
-		s->cap = 0;
-		/* Bars: each bucket to the part of its day (invariant 2). */
-		for (k = base; k < np; k++) {
-			struct agg_part *p = &c->parts[k];
-			size_t nb = 0;
-
+			memset(p, 0, sizeof(*p));
+			p->sym = name;
+			p->symlen = s->symlen;
+			p->day = days[k];
+			if (nd == 1)
+				n = s->ntrades;
+			else
+				for (j = 0; j < s->ntrades; j++)
+					n += colfile_day(s->t[j]) == p->day;
 			for (b = 0; b < s->nbuckets; b++)
 				nb +=
 				    colfile_day(w->buckets[s->buckets[b]].t) ==
 				    p->day;
-			p->bars = xreallocarray(NULL, nb, sizeof(*p->bars));
-			extra += nb * sizeof(*p->bars);
+			p->t = carve(&mem, n * sizeof(*p->t));
+			p->price = carve(&mem, n * sizeof(*p->price));
+			p->volume = carve(&mem, n * sizeof(*p->volume));
+			p->cond = carve(&mem, n * sizeof(*p->cond));
+			p->bars = carve(&mem, nb * sizeof(*p->bars));
+			if (nd == 1) { /* invariant 2: arrival order kept */
+				memcpy(p->t, s->t, n * sizeof(*p->t));
+				memcpy(
+				    p->price, s->price, n * sizeof(*p->price));
+				memcpy(p->volume, s->volume,
+				    n * sizeof(*p->volume));
+				memcpy(p->cond, s->cond, n * sizeof(*p->cond));
+				p->ntrades = n;
+			} else {
+				for (j = 0; j < s->ntrades; j++) {
+					if (colfile_day(s->t[j]) != p->day)
+						continue;
+					p->t[p->ntrades] = s->t[j];
+					p->price[p->ntrades] = s->price[j];
+					p->volume[p->ntrades] = s->volume[j];
+					p->cond[p->ntrades] = s->cond[j];
+					p->ntrades++;
+				}
+			}
 			for (b = 0; b < s->nbuckets; b++) {
 				const struct agg_bar *bb =
 				    &w->buckets[s->buckets[b]];
@@ -700,49 +708,49 @@ agg_window_seal(struct agg_window *w)
 					    bb, &p->bars[p->nbars++]);
 			}
 			qsort(p->bars, p->nbars, sizeof(*p->bars), cmp_bar_t);
+			p->min_t = p->max_t = p->t[0];
+			for (j = 1; j < p->ntrades; j++) {
+				if (p->t[j] < p->min_t)
+					p->min_t = p->t[j];
+				if (p->t[j] > p->max_t)
+					p->max_t = p->t[j];
+			}
 			c->ntrades += p->ntrades;
 			c->nbars += p->nbars;
 		}
+		(void)base;
+		s->ntrades = 0;
 		s->nbuckets = 0;
 	}
-	c->nparts = np;
+	ASSERT((size_t)(mem - (uint8_t *)c->symbols) <= bytes);
+	free(days);
 	free(order);
-	/* The chunk takes the interned strings. */
+	/* The chunk takes the interned strings; its copies are charged
+	 * (forced: the trades are already held, and the chunk releases
+	 * all of it when freed). */
 	c->strs = w->strs;
 	w->strs = strs_new();
-	c->charged += c->strs->bytes;
-	w->charged -= c->charged;
-	/* What sealing copied is charged too, forced: it stands in for
-	 * memory the window held, and the chunk releases all of it. */
-	membudget_force(w->mb, extra + symbytes);
-	c->charged += extra + symbytes;
+	w->charged -= c->strs->bytes;
+	c->charged = c->strs->bytes + bytes;
+	membudget_force(w->mb, bytes);
 	c->mb = w->mb;
 	w->nbuckets = 0;
 	if (w->btabcap > 0)
 		memset(w->btab, 0, w->btabcap * sizeof(*w->btab));
 	w->pending = 0;
+	(void)ntr;
 	return c;
 }
 
 void
 agg_chunk_free(struct agg_chunk *c)
 {
-	size_t i;
-
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nparts; i++) {
-		free(c->parts[i].t);
-		free(c->parts[i].price);
-		free(c->parts[i].volume);
-		free(c->parts[i].cond);
-		free(c->parts[i].bars);
-	}
-	free(c->parts);
 	free(c->offsets);
 	free(c->ends);
 	strs_free(c->strs);
-	free(c->symbols);
+	free(c->symbols); /* every part and array lives here */
 	if (c->charged > 0)
 		membudget_release(c->mb, c->charged);
 	free(c);

@@ -81,6 +81,7 @@ struct agg_part {
 	size_t symlen;
 	uint32_t day;
 	size_t ntrades;
+	int64_t min_t, max_t; /* of the trades (ntrades > 0) */
 	int64_t *t;
 	struct decnum *price;
 	struct decnum *volume;
@@ -105,7 +106,7 @@ struct agg_chunk {
 	struct membudget *mb;
 	size_t charged;
 	struct agg_strs *strs;
-	char *symbols;
+	char *symbols; /* the one allocation every part lives in */
 };
 
 /* Per symbol: what arrived since the last seal (read-only outside). */

@@ -89,6 +89,9 @@ colenc_scratch_fini(struct colenc_scratch *sc)
 	free(sc->u32);
 	free(sc->str);
 	wbuf_fini(&sc->body);
+	free(sc->iv);
+	free(sc->dv);
+	free(sc->df);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -129,44 +132,52 @@ choose_width(const uint64_t *u, int cnt, int *nexc, uint64_t *cost)
 	return best;
 }
 
-/* The values u of miniblock k of an INT column being encoded. */
+/* The values x of miniblock k of an INT column (FOR: v; DELTA: the
+ * differences v[i+1] - v[i], modulo 2^64), and their minimum (as int64)
+ * in *base; returns how many. */
 static int
 mb_values(
-    const int64_t *v, size_t n, int mode, uint64_t base, size_t k, uint64_t *u)
+    const int64_t *v, size_t n, int mode, size_t k, uint64_t *x, int64_t *base)
 {
 	size_t i, first, cnt, total = mode == COLENC_DELTA ? n - 1 : n;
+	int64_t m = INT64_MAX;
 
 	first = k * MB;
 	cnt = total - first < MB ? total - first : MB;
 	for (i = 0; i < cnt; i++) {
 		size_t j = first + i;
 
-		if (mode == COLENC_DELTA)
-			u[i] = ((uint64_t)v[j + 1] - (uint64_t)v[j]) - base;
-		else
-			u[i] = (uint64_t)v[j] - base;
+		x[i] = mode == COLENC_DELTA
+		           ? (uint64_t)v[j + 1] - (uint64_t)v[j]
+		           : (uint64_t)v[j];
+		if ((int64_t)x[i] < m)
+			m = (int64_t)x[i];
 	}
+	for (i = 0; i < cnt; i++)
+		x[i] -= (uint64_t)m; /* >= 0 as a difference, modulo 2^64 */
+	*base = m;
 	return (int)cnt;
 }
 
-/* Bits an INT column of mode would take (headers excluded). */
+/* Bits an INT column of mode would take. */
 static uint64_t
-int_cost(const int64_t *v, size_t n, int mode, uint64_t base)
+int_cost(const int64_t *v, size_t n, int mode)
 {
 	uint64_t u[MB], total = 0, c;
 	size_t k, nval = mode == COLENC_DELTA ? n - 1 : n;
+	int64_t base;
 	int cnt, nexc;
 
 	for (k = 0; k * MB < nval; k++) {
-		cnt = mb_values(v, n, mode, base, k, u);
+		cnt = mb_values(v, n, mode, k, u, &base);
 		choose_width(u, cnt, &nexc, &c);
-		total += c;
+		total += c + 8 * wbuf_varint_len(base);
 	}
 	return total;
 }
 
 static void
-put_miniblock(struct wbuf *w, const uint64_t *u, int cnt)
+put_miniblock(struct wbuf *w, const uint64_t *u, int cnt, int64_t base)
 {
 	uint8_t buf[MB * 8 + 16];
 	uint64_t mask, cost;
@@ -174,6 +185,7 @@ put_miniblock(struct wbuf *w, const uint64_t *u, int cnt)
 	int b, nexc, i;
 
 	b = choose_width(u, cnt, &nexc, &cost);
+	wbuf_varint(w, base);
 	wbuf_u8(w, (uint8_t)b);
 	wbuf_u8(w, (uint8_t)nexc);
 	if (b > 0) {
@@ -203,40 +215,24 @@ put_miniblock(struct wbuf *w, const uint64_t *u, int cnt)
 void
 colenc_int_encode(struct wbuf *w, const int64_t *v, size_t n, int mode)
 {
-	uint64_t u[MB], fmin = (uint64_t)v[0], dmin = 0;
-	size_t i, k, nval;
-	int64_t m = v[0], dm = INT64_MAX;
+	uint64_t u[MB];
+	size_t k, nval;
+	int64_t base;
 
-	for (i = 1; i < n; i++) {
-		int64_t d = (int64_t)((uint64_t)v[i] - (uint64_t)v[i - 1]);
-
-		if (v[i] < m)
-			m = v[i];
-		if (d < dm)
-			dm = d;
-	}
-	fmin = (uint64_t)m;
-	dmin = n > 1 ? (uint64_t)dm : 0;
-	if (mode == COLENC_AUTO)
-		mode = n > 1 && int_cost(v, n, COLENC_DELTA, dmin) <
-		                    int_cost(v, n, COLENC_FOR, fmin)
-		           ? COLENC_DELTA
-		           : COLENC_FOR;
 	if (n < 2)
 		mode = COLENC_FOR;
+	else if (mode == COLENC_AUTO)
+		mode = int_cost(v, n, COLENC_DELTA) < int_cost(v, n, COLENC_FOR)
+		           ? COLENC_DELTA
+		           : COLENC_FOR;
 	wbuf_u8(w, (uint8_t)mode);
-	if (mode == COLENC_DELTA) {
+	if (mode == COLENC_DELTA)
 		wbuf_varint(w, v[0]);
-		wbuf_varint(w, (int64_t)dmin);
-	} else {
-		wbuf_varint(w, (int64_t)fmin);
-	}
 	nval = mode == COLENC_DELTA ? n - 1 : n;
 	for (k = 0; k * MB < nval; k++) {
-		int cnt = mb_values(
-		    v, n, mode, mode == COLENC_DELTA ? dmin : fmin, k, u);
+		int cnt = mb_values(v, n, mode, k, u, &base);
 
-		put_miniblock(w, u, cnt);
+		put_miniblock(w, u, cnt, base);
 	}
 }
 
@@ -293,7 +289,7 @@ get_miniblock(struct rbuf *r, uint64_t *u, int cnt)
 int
 colenc_int_decode(struct rbuf *r, int64_t *out, size_t n)
 {
-	uint64_t u[MB], base, acc;
+	uint64_t u[MB], base, acc = 0;
 	size_t k, i, nval;
 	int mode;
 
@@ -304,14 +300,15 @@ colenc_int_decode(struct rbuf *r, int64_t *out, size_t n)
 		rbuf_fail(r, ERR_MALFORMED);
 		return ERR_MALFORMED;
 	}
+	if (mode == COLENC_DELTA && n < 2) {
+		rbuf_fail(r, ERR_MALFORMED); /* the encoder writes FOR */
+		return ERR_MALFORMED;
+	}
 	if (mode == COLENC_DELTA) {
 		acc = (uint64_t)rbuf_varlong(r);
-		base = (uint64_t)rbuf_varlong(r);
 		out[0] = (int64_t)acc;
 		nval = n - 1;
 	} else {
-		base = (uint64_t)rbuf_varlong(r);
-		acc = 0;
 		nval = n;
 	}
 	if (r->err)
@@ -319,7 +316,8 @@ colenc_int_decode(struct rbuf *r, int64_t *out, size_t n)
 	for (k = 0; k * MB < nval; k++) {
 		int cnt = nval - k * MB < MB ? (int)(nval - k * MB) : MB;
 
-		if (get_miniblock(r, u, cnt) != 0)
+		base = (uint64_t)rbuf_varlong(r);
+		if (r->err || get_miniblock(r, u, cnt) != 0)
 			return ERR_MALFORMED;
 		for (i = 0; i < (size_t)cnt; i++) {
 			if (mode == COLENC_DELTA) {
@@ -375,8 +373,8 @@ floor_div(int64_t m, int64_t p, int64_t *rem)
 }
 
 void
-colenc_dec_encode(
-    struct wbuf *w, const struct decnum *v, size_t n, struct colenc_scratch *sc)
+colenc_dec_encode(struct wbuf *w, const struct decnum *v, size_t n, int qmode,
+    struct colenc_scratch *sc)
 {
 	int64_t *q = scratch_i64(sc, n), ms, rem, prevq = 0, p10;
 	size_t i, nexc = 0, nrem = 0, ndec = 0, below, prev;
@@ -422,7 +420,7 @@ colenc_dec_encode(
 	}
 	wbuf_u8(w, (uint8_t)S);
 	wbuf_u8(w, (uint8_t)best);
-	colenc_int_encode(w, q, n, COLENC_AUTO);
+	colenc_int_encode(w, q, n, qmode);
 	if (best > 0) {
 		wbuf_uvarint(w, nrem);
 		for (i = 0, prev = 0; i < n; i++) {

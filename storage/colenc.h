@@ -6,20 +6,22 @@
  * (notes/storage.md section 4):
  *
  * INT (times, counts, dictionary ids, the integer part of decimals).
- * Either frame of reference (FOR: v - min) or delta (v[i] - v[i-1] -
- * dmin, for times and prices that move by a few ticks), whichever is
- * smaller; the resulting unsigned values are bit-packed in miniblocks of
- * 128, each with its own width and patched exceptions (PFOR: the few
- * values wider than the chosen width keep their high bits aside), so one
- * block trade of 2,000,000 shares does not widen a miniblock of odd lots.
+ * Either the values themselves (FOR) or their differences (DELTA: v[i] -
+ * v[i-1], for times and prices that move by a few ticks), cut into
+ * miniblocks of 128; each miniblock stores its minimum and then, bit-
+ * packed, every value minus that minimum, with its own width and patched
+ * exceptions (PFOR: the few values wider than the chosen width keep their
+ * high bits aside).  So one block trade of 2,000,000 shares, or one late
+ * trade whose time goes back, widens no more than its own miniblock.
  * Arithmetic is modulo 2^64: any int64 sequence round-trips exactly.
  *
  *	OFF  SIZE   FIELD
- *	  0     1   mode: 0 FOR, 1 DELTA
- *	  1   var   FOR: min (zigzag varint)
- *	            DELTA: v[0] (zigzag varint), dmin (zigzag varint)
- *	  -     -   miniblocks over the n (FOR) or n - 1 (DELTA) values u,
+ *	  0     1   mode: 0 FOR, 1 DELTA (DELTA only when n >= 2)
+ *	  1   var   DELTA: v[0] (zigzag varint)
+ *	  -     -   miniblocks over the n (FOR) or n - 1 (DELTA) values x,
  *	            128 values each, the last one shorter:
+ *	            var   the miniblock's minimum m (zigzag varint); the
+ *	                  values below are u = x - m
  *	              1   b, the width in bits (0..64)
  *	              1   nexc, exceptions (0..128; 0 when b is 64)
  *	              -   ceil(cnt * b / 8) bytes: the low b bits of each
@@ -98,6 +100,10 @@ struct colenc_scratch {
 	struct colenc_str *str;
 	size_t nstr;
 	struct wbuf body; /* for colfile's encoders */
+	int64_t *iv;      /* colfile's one-column arrays */
+	struct decnum *dv;
+	struct decnum *df; /* four per row: bar differences */
+	size_t nv;
 };
 
 void colenc_scratch_fini(struct colenc_scratch *s);
@@ -108,9 +114,10 @@ void colenc_int_encode(struct wbuf *w, const int64_t *v, size_t n, int mode);
 /* Decode n values into out; 0 or ERR_MALFORMED (r->err latched). */
 int colenc_int_decode(struct rbuf *r, int64_t *out, size_t n);
 
-/* Encode n >= 1 decimals. */
+/* Encode n >= 1 decimals; qmode is the INT mode of their integer part
+ * (COLENC_DELTA for prices, COLENC_FOR for volumes, or COLENC_AUTO). */
 void colenc_dec_encode(struct wbuf *w, const struct decnum *v, size_t n,
-    struct colenc_scratch *sc);
+    int qmode, struct colenc_scratch *sc);
 
 /* Decode n decimals into out (canonical, as decnum_make leaves them); 0
  * or ERR_MALFORMED. */

@@ -14,10 +14,24 @@
 #include "base/byteorder.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/xmalloc.h"
 #include "proto/rbuf.h"
 #include "storage/colfile.h"
 
 const int64_t colfile_level_ms[COLFILE_NLEVELS] = {1000, 60000, 3600000};
+
+/* colfile's own column arrays in the scratch (n bounded by the rows of a
+ * block, checked by the caller). */
+static void
+col_arrays(struct colenc_scratch *sc, size_t n)
+{
+	if (sc->nv >= n)
+		return;
+	sc->iv = xreallocarray(sc->iv, n, sizeof(*sc->iv));
+	sc->dv = xreallocarray(sc->dv, n, sizeof(*sc->dv));
+	sc->df = xreallocarray(sc->df, n, 4 * sizeof(*sc->df));
+	sc->nv = n;
+}
 
 static int
 ncols_of(int table)
@@ -31,7 +45,7 @@ ncols_of(int table)
  * collen), and the CRC, appended to w.
  */
 static void
-put_block(struct wbuf *w, int table, int level, const char *symbol,
+put_block(struct wbuf *w, int table, int level, int flags, const char *symbol,
     size_t symlen, uint32_t day, size_t rows, int64_t min_t, int64_t max_t,
     const size_t *collen, int ncols, const struct wbuf *body)
 {
@@ -42,7 +56,7 @@ put_block(struct wbuf *w, int table, int level, const char *symbol,
 	wbuf_u32(w, 0); /* len, patched */
 	wbuf_u8(w, (uint8_t)table);
 	wbuf_u8(w, (uint8_t)level);
-	wbuf_u8(w, 0);
+	wbuf_u8(w, (uint8_t)flags);
 	wbuf_u8(w, (uint8_t)symlen);
 	wbuf_put(w, symbol, symlen);
 	wbuf_uvarint(w, day);
@@ -86,16 +100,60 @@ colfile_encode_trades(struct wbuf *w, const char *symbol, size_t symlen,
 	colenc_int_encode(b, t, n, COLENC_DELTA);
 	collen[0] = b->len - mark;
 	mark = b->len;
-	colenc_dec_encode(b, price, n, sc);
+	colenc_dec_encode(b, price, n, COLENC_DELTA, sc);
 	collen[1] = b->len - mark;
 	mark = b->len;
-	colenc_dec_encode(b, volume, n, sc);
+	colenc_dec_encode(b, volume, n, COLENC_FOR, sc);
 	collen[2] = b->len - mark;
 	mark = b->len;
 	colenc_dict_encode(b, cond, n, sc);
 	collen[3] = b->len - mark;
-	put_block(w, COLFILE_TRADES, 0, symbol, symlen, colfile_day(lo), n, lo,
-	    hi, collen, COLFILE_TRADES_NCOLS, b);
+	put_block(w, COLFILE_TRADES, 0, 0, symbol, symlen, colfile_day(lo), n,
+	    lo, hi, collen, COLFILE_TRADES_NCOLS, b);
+}
+
+static struct decnum
+dmax(struct decnum a, struct decnum b)
+{
+	return decnum_cmp(a, b) >= 0 ? a : b;
+}
+
+static struct decnum
+dmin(struct decnum a, struct decnum b)
+{
+	return decnum_cmp(a, b) <= 0 ? a : b;
+}
+
+/* The four differences of a bar (COLFILE_F_DIFF): 0, or ERR_RANGE when
+ * one is not an exact decimal. */
+static int
+bar_diffs(const struct colbar *r, struct decnum *d)
+{
+	struct decnum lv;
+
+	if (decnum_sub(r->high, dmax(r->open, r->close), &d[0]) != 0 ||
+	    decnum_sub(dmin(r->open, r->close), r->low, &d[1]) != 0 ||
+	    decnum_sub(r->close, r->open, &d[2]) != 0 ||
+	    decnum_mul(r->low, r->volume, &lv) != 0 ||
+	    decnum_sub(r->pv, lv, &d[3]) != 0)
+		return ERR_RANGE;
+	return 0;
+}
+
+/* Undo bar_diffs on a decoded row (high, low, close, pv hold the
+ * differences); 0 or ERR_MALFORMED. */
+static int
+bar_undiff(struct colbar *r)
+{
+	struct decnum lv, hi = r->high, lo = r->low, co = r->close, pr = r->pv;
+
+	if (decnum_add(r->open, co, &r->close) != 0 ||
+	    decnum_add(dmax(r->open, r->close), hi, &r->high) != 0 ||
+	    decnum_sub(dmin(r->open, r->close), lo, &r->low) != 0 ||
+	    decnum_mul(r->low, r->volume, &lv) != 0 ||
+	    decnum_add(pr, lv, &r->pv) != 0)
+		return ERR_MALFORMED;
+	return 0;
 }
 
 void
@@ -105,8 +163,8 @@ colfile_encode_bars(struct wbuf *w, const char *symbol, size_t symlen,
 	struct wbuf *b = &sc->body;
 	size_t collen[COLFILE_BARS_NCOLS], i, mark;
 	int64_t lo = rows[0].t, hi = rows[0].t, *iv;
-	struct decnum *dv;
-	int c;
+	struct decnum *dv, *df;
+	int c, flags = COLFILE_F_DIFF;
 
 	for (i = 1; i < n; i++) {
 		if (rows[i].t < lo)
@@ -114,21 +172,21 @@ colfile_encode_bars(struct wbuf *w, const char *symbol, size_t symlen,
 		if (rows[i].t > hi)
 			hi = rows[i].t;
 	}
-	/* One column at a time through two arrays of their own (colenc's
-	 * scratch is busy inside the encoders). */
-	iv = malloc(n * sizeof(*iv));
-	dv = malloc(n * sizeof(*dv));
-	if (iv == NULL || dv == NULL) {
-		free(iv);
-		free(dv);
-		w->err = ERR_NOMEM;
-		return;
-	}
+	/* One column at a time through arrays of their own (colenc's
+	 * scratch is busy inside the encoders); the differences first. */
+	col_arrays(sc, n);
+	iv = sc->iv;
+	dv = sc->dv;
+	df = sc->df;
+	for (i = 0; i < n && flags != 0; i++)
+		if (bar_diffs(&rows[i], df + 4 * i) != 0)
+			flags = 0;
 	wbuf_reset(b);
 	for (c = 0; c < COLFILE_BARS_NCOLS; c++) {
 		mark = b->len;
 		for (i = 0; i < n; i++) {
 			const struct colbar *r = &rows[i];
+			const struct decnum *d = df + 4 * i;
 
 			switch (c) {
 			case 0:
@@ -138,13 +196,13 @@ colfile_encode_bars(struct wbuf *w, const char *symbol, size_t symlen,
 				dv[i] = r->open;
 				break;
 			case 2:
-				dv[i] = r->high;
+				dv[i] = flags ? d[0] : r->high;
 				break;
 			case 3:
-				dv[i] = r->low;
+				dv[i] = flags ? d[1] : r->low;
 				break;
 			case 4:
-				dv[i] = r->close;
+				dv[i] = flags ? d[2] : r->close;
 				break;
 			case 5:
 				iv[i] = r->open_dt;
@@ -159,7 +217,7 @@ colfile_encode_bars(struct wbuf *w, const char *symbol, size_t symlen,
 				iv[i] = (int64_t)r->count;
 				break;
 			default:
-				dv[i] = r->pv;
+				dv[i] = flags ? d[3] : r->pv;
 				break;
 			}
 		}
@@ -172,16 +230,17 @@ colfile_encode_bars(struct wbuf *w, const char *symbol, size_t symlen,
 		case 8:
 			colenc_int_encode(b, iv, n, COLENC_FOR);
 			break;
-		default:
-			colenc_dec_encode(b, dv, n, sc);
+		default: /* open moves a little; the rest are sizes */
+			colenc_dec_encode(b, dv, n,
+			    c == 1 || (!flags && c <= 4) ? COLENC_DELTA
+			                                 : COLENC_FOR,
+			    sc);
 			break;
 		}
 		collen[c] = b->len - mark;
 	}
-	free(iv);
-	free(dv);
-	put_block(w, COLFILE_BARS, level, symbol, symlen, colfile_day(lo), n,
-	    lo, hi, collen, COLFILE_BARS_NCOLS, b);
+	put_block(w, COLFILE_BARS, level, flags, symbol, symlen,
+	    colfile_day(lo), n, lo, hi, collen, COLFILE_BARS_NCOLS, b);
 }
 
 int
@@ -205,8 +264,10 @@ colfile_head_decode(const uint8_t *p, size_t n, struct colfile_head *h)
 	h->len = rbuf_u32(&r);
 	h->table = rbuf_u8(&r);
 	h->level = rbuf_u8(&r);
-	if (rbuf_u8(&r) != 0 || h->len < COLFILE_MIN_BLOCK ||
-	    h->len > COLFILE_MAX_BLOCK ||
+	h->flags = rbuf_u8(&r);
+	if ((h->flags & ~COLFILE_F_DIFF) != 0 ||
+	    (h->flags != 0 && h->table != COLFILE_BARS) ||
+	    h->len < COLFILE_MIN_BLOCK || h->len > COLFILE_MAX_BLOCK ||
 	    (h->table != COLFILE_TRADES && h->table != COLFILE_BARS) ||
 	    h->level < 0 || h->level >= COLFILE_NLEVELS ||
 	    (h->table == COLFILE_TRADES && h->level != 0))
@@ -349,12 +410,9 @@ colfile_decode_bars(const uint8_t *p, const struct colfile_head *h,
 	if (h->table != COLFILE_BARS)
 		return ERR_MALFORMED;
 	size = colfile_level_ms[h->level];
-	iv = malloc(n * sizeof(*iv));
-	dv = malloc(n * sizeof(*dv));
-	if (iv == NULL || dv == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
+	col_arrays(sc, n);
+	iv = sc->iv;
+	dv = sc->dv;
 	for (c = 0; c < COLFILE_BARS_NCOLS; c++) {
 		int isint = c == 0 || c == 5 || c == 6 || c == 8;
 
@@ -408,10 +466,12 @@ colfile_decode_bars(const uint8_t *p, const struct colfile_head *h,
 		if (c == 0 && check_times(iv, n, h) != 0)
 			goto out;
 	}
+	if (h->flags & COLFILE_F_DIFF)
+		for (i = 0; i < n; i++)
+			if (bar_undiff(&rows[i]) != 0)
+				goto out;
 	rc = 0;
 out:
-	free(iv);
-	free(dv);
 	return rc;
 }
 

@@ -16,7 +16,8 @@
  *	  8     1    table: 1 trades, 2 bars
  *	  9     1    level: 0 for trades; bars: 0, 1, 2 = buckets of
  *	             1 s, 60 s, 3600 s
- *	 10     1    flags: 0 (reserved)
+ *	 10     1    flags: bit 0 (bars only): the bar columns are stored
+ *	             as differences (below); other bits 0
  *	 11     1    symlen (1..64)
  *	 12  symlen  symbol (no byte below 0x20)
  *	  -   var    day: days since 1970-01-01 (UTC) of every row
@@ -47,6 +48,12 @@
  *	volume   DEC     sum of v
  *	count    INT     trades (>= 1)
  *	pv       DEC     sum of p * v
+ *
+ * With flags bit 0 (COLFILE_F_DIFF), which the encoder sets when every
+ * row's differences are exact decimals, high, low, close and pv hold
+ * high - max(open, close), min(open, close) - low, close - open and
+ * pv - low * volume: small numbers where the raw values are wide (pv is
+ * about price * volume), so bars take a third less room.
  *
  * A COMMIT RECORD names everything the store holds at one instant; the
  * store keeps two slots and overwrites the older one (colstore.h).
@@ -93,6 +100,7 @@
 #define COLFILE_MAX_TOPIC    249
 #define COLFILE_DAY_MS       86400000LL
 #define COLFILE_MAX_T        ((int64_t)1 << 53) /* the feed's bound */
+#define COLFILE_F_DIFF       0x01 /* bars: columns as differences */
 
 enum colfile_table { COLFILE_TRADES = 1, COLFILE_BARS = 2 };
 
@@ -118,6 +126,7 @@ struct colbar {
 struct colfile_head {
 	int table;
 	int level;
+	int flags;                           /* COLFILE_F_* */
 	char symbol[COLFILE_MAX_SYMBOL + 1]; /* NUL-terminated */
 	size_t symlen;
 	uint32_t day;

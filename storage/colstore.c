@@ -239,6 +239,39 @@ struct rchunk {
 	uint64_t seq;
 };
 
+/*
+ * A view holds the bars of one symbol at one level merged, sorted by t,
+ * one per bucket: a day file's coarse level (built once from its
+ * blocks, extended as compactions append more), or the chunks in memory
+ * rolled up (extended as chunks arrive, rebuilt when compaction frees
+ * some).  A scan then merges a few hundred rows per symbol instead of
+ * reading and decoding every block or every chunk again.
+ */
+struct view {
+	struct agg_bar *rows;
+	size_t n, cap;
+};
+
+/* A day file's coarse level for one symbol. */
+struct dview {
+	uint32_t day;
+	uint32_t sym;
+	int level;
+	size_t upto; /* blocks of the file merged */
+	uint64_t used;
+	struct view v;
+};
+
+/* The chunks' bars of one symbol, per level. */
+struct tview {
+	struct view v[COLFILE_NLEVELS];
+};
+
+static void view_fini(struct view *v);
+static size_t view_bytes(const struct view *v);
+static void tview_add_chunk(struct colstore *cs, const struct agg_chunk *c);
+static void tview_rebuild(struct colstore *cs);
+
 struct colstore {
 	char *dir;
 	struct membudget *mb;
@@ -262,6 +295,12 @@ struct colstore {
 	struct colbar *dbars;
 	size_t dbarcap;
 	const char **symlist;
+	struct dview *dviews; /* coarse levels of day files, LRU */
+	size_t ndviews, dviewcap;
+	size_t view_bytes;
+	uint64_t clock;
+	struct tview *tviews; /* the chunks' bars, by symbol id */
+	size_t ntviews;
 };
 
 static uint32_t
@@ -495,6 +534,16 @@ colstore_free(struct colstore *cs)
 	free(cs->dc);
 	free(cs->dbars);
 	free(cs->symlist);
+	for (i = 0; i < cs->ndviews; i++)
+		view_fini(&cs->dviews[i].v);
+	free(cs->dviews);
+	for (i = 0; i < cs->ntviews; i++) {
+		int level;
+
+		for (level = 0; level < COLFILE_NLEVELS; level++)
+			view_fini(&cs->tviews[i].v[level]);
+	}
+	free(cs->tviews);
 	free(cs->dir);
 	free(cs);
 }
@@ -515,6 +564,7 @@ colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 	cs->nchunks++;
 	for (i = 0; i < c->nparts; i++)
 		(void)sym_id(cs, c->parts[i].sym, c->parts[i].symlen, 1);
+	tview_add_chunk(cs, c);
 }
 
 size_t
@@ -550,7 +600,10 @@ colstore_apply(struct colstore *cs, struct colstore_done *d)
 		agg_chunk_free(cs->chunks[i].c);
 	for (k = 0; i < cs->nchunks; i++, k++)
 		cs->chunks[k] = cs->chunks[i];
-	cs->nchunks = k;
+	if (k < cs->nchunks) {
+		cs->nchunks = k;
+		tview_rebuild(cs);
+	}
 	colstore_done_fini(d);
 }
 
@@ -562,6 +615,16 @@ colstore_forget_before(struct colstore *cs, int table, uint32_t floor_day)
 
 	if (floor_day > cs->floor[ti])
 		cs->floor[ti] = floor_day;
+	if (table == COLFILE_BARS)
+		for (i = 0; i < cs->ndviews;) {
+			if (cs->dviews[i].day >= floor_day) {
+				i++;
+				continue;
+			}
+			cs->view_bytes -= view_bytes(&cs->dviews[i].v);
+			view_fini(&cs->dviews[i].v);
+			cs->dviews[i] = cs->dviews[--cs->ndviews];
+		}
 	for (i = 0, k = 0; i < cs->nfiles; i++) {
 		if (cs->files[i].table == table &&
 		    cs->files[i].day < floor_day) {
@@ -607,6 +670,213 @@ bar_room(struct colstore *cs, size_t rows)
 		return;
 	cs->dbars = xreallocarray(cs->dbars, rows, sizeof(*cs->dbars));
 	cs->dbarcap = rows;
+}
+
+/* ------------------------------------------------------------------ */
+/* Views: merged bars kept in memory */
+
+/* The row of bucket t in v, created in order when missing. */
+static struct agg_bar *
+view_slot(struct view *v, int64_t t)
+{
+	size_t lo, hi;
+
+	if (v->n > 0 && v->rows[v->n - 1].t == t)
+		return &v->rows[v->n - 1];
+	if (v->n == 0 || v->rows[v->n - 1].t < t) {
+		lo = v->n;
+	} else {
+		for (lo = 0, hi = v->n; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (v->rows[mid].t < t)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < v->n && v->rows[lo].t == t)
+			return &v->rows[lo];
+	}
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->rows = xreallocarray(v->rows, v->cap, sizeof(*v->rows));
+	}
+	memmove(&v->rows[lo + 1], &v->rows[lo], (v->n - lo) * sizeof(*v->rows));
+	agg_bar_init(&v->rows[lo], t);
+	v->n++;
+	return &v->rows[lo];
+}
+
+static void
+view_row(struct view *v, int64_t size, const struct colbar *r)
+{
+	agg_bar_merge_row(view_slot(v, r->t - r->t % size), r);
+}
+
+static void
+view_fini(struct view *v)
+{
+	free(v->rows);
+	memset(v, 0, sizeof(*v));
+}
+
+static size_t
+view_bytes(const struct view *v)
+{
+	return v->cap * sizeof(*v->rows);
+}
+
+static struct tview *
+tview_of(struct colstore *cs, uint32_t sid)
+{
+	if (sid >= cs->ntviews) {
+		size_t n = cs->ntviews ? cs->ntviews : 16;
+
+		while (n <= sid)
+			n *= 2;
+		cs->tviews = xreallocarray(cs->tviews, n, sizeof(*cs->tviews));
+		memset(cs->tviews + cs->ntviews, 0,
+		    (n - cs->ntviews) * sizeof(*cs->tviews));
+		cs->ntviews = n;
+	}
+	return &cs->tviews[sid];
+}
+
+static void
+tview_add_chunk(struct colstore *cs, const struct agg_chunk *c)
+{
+	size_t i, k;
+	int level;
+
+	for (i = 0; i < c->nparts; i++) {
+		const struct agg_part *p = &c->parts[i];
+		struct tview *tv =
+		    tview_of(cs, sym_id(cs, p->sym, p->symlen, 1));
+
+		for (level = 0; level < COLFILE_NLEVELS; level++)
+			for (k = 0; k < p->nbars; k++)
+				view_row(&tv->v[level], colfile_level_ms[level],
+				    &p->bars[k]);
+	}
+}
+
+/* After chunks left memory: the tail views again from those left. */
+static void
+tview_rebuild(struct colstore *cs)
+{
+	size_t i;
+	int level;
+
+	for (i = 0; i < cs->ntviews; i++)
+		for (level = 0; level < COLFILE_NLEVELS; level++)
+			cs->tviews[i].v[level].n = 0;
+	for (i = 0; i < cs->nchunks; i++)
+		tview_add_chunk(cs, cs->chunks[i].c);
+	/* Keep the memory of busy symbols, give back what grew large. */
+	for (i = 0; i < cs->ntviews; i++)
+		for (level = 0; level < COLFILE_NLEVELS; level++)
+			if (cs->tviews[i].v[level].n == 0 &&
+			    cs->tviews[i].v[level].cap > 4096)
+				view_fini(&cs->tviews[i].v[level]);
+}
+
+static void
+dview_evict(struct colstore *cs, size_t keep)
+{
+	while (cs->view_bytes > COLSTORE_VIEW_BYTES && cs->ndviews > 1) {
+		size_t i, old = keep == 0 ? 1 : 0;
+
+		for (i = 0; i < cs->ndviews; i++)
+			if (i != keep &&
+			    cs->dviews[i].used < cs->dviews[old].used)
+				old = i;
+		cs->view_bytes -= view_bytes(&cs->dviews[old].v);
+		view_fini(&cs->dviews[old].v);
+		cs->dviews[old] = cs->dviews[--cs->ndviews];
+		if (keep == cs->ndviews)
+			keep = old;
+	}
+}
+
+/* The coarse view (level >= 1) of symbol sid in bars file f, brought up
+ * to the file's committed length.  NULL and *rc on a damaged block. */
+static struct view *
+dview_get(struct colstore *cs, struct colstore_result *r, struct rfile *f,
+    uint32_t sid, int level, int *rc)
+{
+	struct colfile_head h;
+	struct dview *dv = NULL;
+	size_t i, k, before;
+
+	for (i = 0; i < cs->ndviews; i++)
+		if (cs->dviews[i].day == f->day && cs->dviews[i].sym == sid &&
+		    cs->dviews[i].level == level) {
+			dv = &cs->dviews[i];
+			break;
+		}
+	if (dv == NULL) {
+		if (cs->ndviews == cs->dviewcap) {
+			cs->dviewcap = cs->dviewcap ? cs->dviewcap * 2 : 16;
+			cs->dviews = xreallocarray(
+			    cs->dviews, cs->dviewcap, sizeof(*cs->dviews));
+		}
+		dv = &cs->dviews[cs->ndviews++];
+		memset(dv, 0, sizeof(*dv));
+		dv->day = f->day;
+		dv->sym = sid;
+		dv->level = level;
+	}
+	dv->used = ++cs->clock;
+	if ((*rc = rfile_index(cs, f)) != 0)
+		return NULL;
+	before = view_bytes(&dv->v);
+	for (i = dv->upto; i < f->nb; i++) {
+		const struct rblock *b = &f->b[i];
+
+		if (b->sym != sid || b->level != level)
+			continue;
+		if ((*rc = read_rblock(cs, f, b, &h)) != 0)
+			return NULL;
+		bar_room(cs, h.rows);
+		if ((*rc = colfile_decode_bars(
+		         cs->buf, &h, cs->dbars, &cs->sc)) != 0)
+			return NULL;
+		r->blocks_read++;
+		for (k = 0; k < h.rows; k++)
+			view_row(
+			    &dv->v, colfile_level_ms[level], &cs->dbars[k]);
+	}
+	dv->upto = f->nb;
+	cs->view_bytes += view_bytes(&dv->v) - before;
+	dview_evict(cs, (size_t)(dv - cs->dviews));
+	/* Eviction may have moved it: find it again. */
+	for (i = 0; i < cs->ndviews; i++)
+		if (cs->dviews[i].day == f->day && cs->dviews[i].sym == sid &&
+		    cs->dviews[i].level == level)
+			return &cs->dviews[i].v;
+	return NULL;
+}
+
+/* Merge the rows of v with t in [start, end) into acc (buckets of
+ * size from start). */
+static void
+view_into(const struct view *v, int64_t start, int64_t end, int64_t size,
+    uint32_t floor, struct agg_bar *acc)
+{
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->rows[mid].t < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < v->n && v->rows[lo].t < end; lo++)
+		if (colfile_day(v->rows[lo].t) >= floor)
+			agg_bar_merge(
+			    &acc[(v->rows[lo].t - start) / size], &v->rows[lo]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -772,83 +1042,78 @@ ctext(struct colstore_result *r, struct ctext_cache *cc,
 	return out;
 }
 
-/*
- * Collect the trades of symbol sym (id sid, may be UINT32_MAX) with t in
- * [from, to) into tr, from every source in write order.  For
- * colstore_latest_trades, min_keep > INT64_MIN lets whole blocks be
- * skipped whose newest trade is older.
- */
+/* The days [*d0, *d1] of [from, to), clamped; 0 when empty. */
 static int
-collect_trades(struct colstore *cs, struct colstore_result *r, const char *sym,
-    uint32_t sid, int64_t from, int64_t to, struct trows *tr)
+day_range(struct colstore *cs, int ti, int64_t *from, int64_t *to, uint32_t *d0,
+    uint32_t *d1)
 {
+	if (*from < 0)
+		*from = 0;
+	if (*to > COLFILE_MAX_T)
+		*to = COLFILE_MAX_T;
+	if (*from >= *to)
+		return 0;
+	*d0 = colfile_day(*from);
+	*d1 = colfile_day(*to - 1);
+	if (*d0 < cs->floor[ti])
+		*d0 = cs->floor[ti];
+	return *d0 <= *d1;
+}
+
+/* The rows of block b of f with t in [from, to), pos + row for ties. */
+static int
+block_rows(struct colstore *cs, struct colstore_result *r, struct rfile *f,
+    const struct rblock *b, int64_t from, int64_t to, struct trows *tr,
+    uint64_t pos)
+{
+	struct colfile_trades out;
 	struct ctext_cache cc;
 	struct colfile_head h;
-	uint32_t d0, d1;
-	uint64_t pos = 0;
-	size_t i, k, fi;
+	size_t k;
 	int rc;
 
+	if ((rc = read_rblock(cs, f, b, &h)) != 0)
+		return rc;
+	decode_room(cs, h.rows);
+	out.t = cs->dt;
+	out.price = cs->dp;
+	out.volume = cs->dv;
+	out.cond = cs->dc;
+	if ((rc = colfile_decode_trades(cs->buf, &h, &out, &cs->sc)) != 0)
+		return rc;
+	r->blocks_read++;
 	memset(&cc, 0, sizeof(cc));
-	if (from < 0)
-		from = 0;
-	if (to > COLFILE_MAX_T)
-		to = COLFILE_MAX_T;
-	if (from >= to)
-		return 0;
-	d0 = colfile_day(from);
-	d1 = colfile_day(to - 1);
-	if (d0 < cs->floor[0])
-		d0 = cs->floor[0];
-	for (fi = rfile_lower(cs, COLFILE_TRADES, d0);
-	     sid != UINT32_MAX && fi < cs->nfiles &&
-	     cs->files[fi].table == COLFILE_TRADES && cs->files[fi].day <= d1;
-	     fi++) {
-		struct rfile *f = &cs->files[fi];
-
-		if ((rc = rfile_index(cs, f)) != 0)
+	for (k = 0; k < h.rows; k++)
+		if (cs->dt[k] >= from && cs->dt[k] < to &&
+		    (rc = trows_push(tr, cs->dt[k], cs->dp[k], cs->dv[k],
+		         ctext(r, &cc, &cs->dc[k]), pos + k)) != 0)
 			return rc;
-		for (i = 0; i < f->nb; i++) {
-			const struct rblock *b = &f->b[i];
-			struct colfile_trades out;
+	return 0;
+}
 
-			if (b->sym != sid)
-				continue;
-			if (b->max_t < from || b->min_t >= to) {
-				r->blocks_skipped++;
-				continue;
-			}
-			if ((rc = read_rblock(cs, f, b, &h)) != 0)
-				return rc;
-			decode_room(cs, h.rows);
-			out.t = cs->dt;
-			out.price = cs->dp;
-			out.volume = cs->dv;
-			out.cond = cs->dc;
-			if ((rc = colfile_decode_trades(
-			         cs->buf, &h, &out, &cs->sc)) != 0)
-				return rc;
-			r->blocks_read++;
-			memset(&cc, 0, sizeof(cc));
-			for (k = 0; k < h.rows; k++)
-				if (cs->dt[k] >= from && cs->dt[k] < to &&
-				    (rc = trows_push(tr, cs->dt[k], cs->dp[k],
-				         cs->dv[k], ctext(r, &cc, &cs->dc[k]),
-				         pos + k)) != 0)
-					return rc;
-			pos += h.rows;
-		}
-	}
+/* Rows sealed or pending in memory come after every row on disk. */
+#define MEM_POS ((uint64_t)1 << 62)
+
+/* The trades of sym with t in [from, to) held in memory: the chunks,
+ * then the window (colstore.h invariant 3). */
+static int
+memory_rows(struct colstore *cs, struct colstore_result *r, const char *sym,
+    uint32_t d0, uint32_t d1, int64_t from, int64_t to, struct trows *tr)
+{
+	struct ctext_cache cc;
+	uint64_t pos = MEM_POS;
+	size_t i, k, j;
+	int rc;
+
 	memset(&cc, 0, sizeof(cc));
 	for (i = 0; i < cs->nchunks; i++) {
 		const struct agg_chunk *c = cs->chunks[i].c;
 
 		for (k = 0; k < c->nparts; k++) {
 			const struct agg_part *p = &c->parts[k];
-			size_t j;
 
-			if (strcmp(p->sym, sym) != 0 || p->day < d0 ||
-			    p->day > d1)
+			if (p->day < d0 || p->day > d1 ||
+			    strcmp(p->sym, sym) != 0)
 				continue;
 			for (j = 0; j < p->ntrades; j++)
 				if (p->t[j] >= from && p->t[j] < to &&
@@ -866,13 +1131,60 @@ collect_trades(struct colstore *cs, struct colstore_result *r, const char *sym,
 
 		for (k = 0; s != NULL && k < s->ntrades; k++)
 			if (s->t[k] >= from && s->t[k] < to &&
-			    colfile_day(s->t[k]) >= cs->floor[0] &&
+			    colfile_day(s->t[k]) >= d0 &&
 			    (rc = trows_push(tr, s->t[k], s->price[k],
 			         s->volume[k], ctext(r, &cc, &s->cond[k]),
 			         pos + k)) != 0)
 				return rc;
 	}
 	return 0;
+}
+
+/* A block's place in the store: ties between trades of one symbol at
+ * one ms go by it (file order is arrival order). */
+static uint64_t
+block_pos(size_t fi, size_t bi)
+{
+	return (uint64_t)fi << 44 | (uint64_t)bi << 17;
+}
+
+/*
+ * Collect the trades of symbol sym (id sid, may be UINT32_MAX) with t in
+ * [from, to) into tr, from every source in write order.
+ */
+static int
+collect_trades(struct colstore *cs, struct colstore_result *r, const char *sym,
+    uint32_t sid, int64_t from, int64_t to, struct trows *tr)
+{
+	uint32_t d0, d1;
+	size_t i, fi;
+	int rc;
+
+	if (!day_range(cs, 0, &from, &to, &d0, &d1))
+		return 0;
+	for (fi = rfile_lower(cs, COLFILE_TRADES, d0);
+	     sid != UINT32_MAX && fi < cs->nfiles &&
+	     cs->files[fi].table == COLFILE_TRADES && cs->files[fi].day <= d1;
+	     fi++) {
+		struct rfile *f = &cs->files[fi];
+
+		if ((rc = rfile_index(cs, f)) != 0)
+			return rc;
+		for (i = 0; i < f->nb; i++) {
+			const struct rblock *b = &f->b[i];
+
+			if (b->sym != sid)
+				continue;
+			if (b->max_t < from || b->min_t >= to) {
+				r->blocks_skipped++;
+				continue;
+			}
+			if ((rc = block_rows(cs, r, f, b, from, to, tr,
+			         block_pos(fi, i))) != 0)
+				return rc;
+		}
+	}
+	return memory_rows(cs, r, sym, d0, d1, from, to, tr);
 }
 
 /* Sort tr by (t, pos) ascending into series s (which takes arrays). */
@@ -1022,6 +1334,15 @@ collect_bars(struct colstore *cs, struct colstore_result *r, const char *sym,
 
 		if ((rc = rfile_index(cs, f)) != 0)
 			return rc;
+		if (level > 0) { /* the day's merged view */
+			const struct view *v =
+			    dview_get(cs, r, f, sid, level, &rc);
+
+			if (v == NULL)
+				return rc;
+			view_into(v, start, end, size, cs->floor[1], acc);
+			continue;
+		}
 		for (i = 0; i < f->nb; i++) {
 			const struct rblock *b = &f->b[i];
 
@@ -1047,23 +1368,10 @@ collect_bars(struct colstore *cs, struct colstore_result *r, const char *sym,
 			}
 		}
 	}
-	for (i = 0; i < cs->nchunks; i++) {
-		const struct agg_chunk *c = cs->chunks[i].c;
-
-		for (k = 0; k < c->nparts; k++) {
-			const struct agg_part *p = &c->parts[k];
-			size_t j;
-
-			if (strcmp(p->sym, sym) != 0 || p->day < d0 ||
-			    p->day > d1)
-				continue;
-			for (j = 0; j < p->nbars; j++)
-				if (p->bars[j].t >= start && p->bars[j].t < end)
-					agg_bar_merge_row(
-					    &acc[(p->bars[j].t - start) / size],
-					    &p->bars[j]);
-		}
-	}
+	/* The chunks, through their merged view at this level. */
+	if (sid != UINT32_MAX && sid < cs->ntviews)
+		view_into(&cs->tviews[sid].v[level], start, end, size,
+		    cs->floor[1], acc);
 	if (cs->win != NULL) {
 		const struct agg_sym *s =
 		    agg_window_sym(cs->win, sym, strlen(sym));
@@ -1179,48 +1487,85 @@ cmp_lrow_desc(const void *a, const void *b)
 	return x->pos > y->pos ? -1 : x->pos < y->pos;
 }
 
+/* A place trades may come from, for the newest-first scan: a block of
+ * a day file (chunk < 0) or a part of a chunk in memory. */
+struct src {
+	int64_t max_t;
+	size_t fi, bi; /* day file, block */
+	ssize_t chunk;
+	size_t part;
+};
+
 static int
-cmp_u32_desc(const void *a, const void *b)
+cmp_src_desc(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct src *x = a, *y = b;
+
+	return x->max_t > y->max_t ? -1 : x->max_t < y->max_t;
+}
+
+static int
+cmp_i64_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x > y ? -1 : x < y;
 }
 
-/* Every day that may hold trades of sym, newest first, unique. */
-static uint32_t *
-trade_days(struct colstore *cs, const char *sym, size_t *np)
+/* The k-th newest time in tr (k <= tr->n). */
+static int64_t
+kth_newest(const struct trows *tr, size_t k, int64_t **tmp, size_t *tmpcap)
 {
-	const struct agg_sym *s =
-	    cs->win != NULL ? agg_window_sym(cs->win, sym, strlen(sym)) : NULL;
-	size_t n = 0, cap = 16, i, k;
-	uint32_t *d = xreallocarray(NULL, cap, sizeof(*d));
+	if (*tmpcap < tr->n) {
+		*tmpcap = tr->n;
+		*tmp = xreallocarray(*tmp, *tmpcap, sizeof(**tmp));
+	}
+	memcpy(*tmp, tr->t, tr->n * sizeof(**tmp));
+	qsort(*tmp, tr->n, sizeof(**tmp), cmp_i64_desc);
+	return (*tmp)[k - 1];
+}
 
-#define PUSH(x)                                                                \
-	do {                                                                   \
-		if (n == cap) {                                                \
-			cap *= 2;                                              \
-			d = xreallocarray(d, cap, sizeof(*d));                 \
-		}                                                              \
-		d[n++] = (x);                                                  \
-	} while (0)
-	for (i = 0; i < cs->nfiles; i++)
-		if (cs->files[i].table == COLFILE_TRADES)
-			PUSH(cs->files[i].day);
-	for (i = 0; i < cs->nchunks; i++)
-		for (k = 0; k < cs->chunks[i].c->nparts; k++)
-			if (strcmp(cs->chunks[i].c->parts[k].sym, sym) == 0)
-				PUSH(cs->chunks[i].c->parts[k].day);
-	for (k = 0; s != NULL && k < s->ntrades; k++)
-		if (k == 0 || colfile_day(s->t[k]) != colfile_day(s->t[k - 1]))
-			PUSH(colfile_day(s->t[k]));
-#undef PUSH
-	qsort(d, n, sizeof(*d), cmp_u32_desc);
-	for (i = 0, k = 0; i < n; i++)
-		if (k == 0 || d[k - 1] != d[i])
-			d[k++] = d[i];
-	*np = k;
-	return d;
+/* The rows of part k of chunk i with t in [from, to). */
+static int
+part_rows(struct colstore *cs, struct colstore_result *r, size_t i, size_t k,
+    int64_t from, int64_t to, struct trows *tr)
+{
+	const struct agg_part *p = &cs->chunks[i].c->parts[k];
+	struct ctext_cache cc;
+	uint64_t pos = MEM_POS + ((uint64_t)i << 32);
+	size_t j;
+	int rc;
+
+	memset(&cc, 0, sizeof(cc));
+	for (j = 0; j < p->ntrades; j++)
+		if (p->t[j] >= from && p->t[j] < to &&
+		    (rc = trows_push(tr, p->t[j], p->price[j], p->volume[j],
+		         ctext(r, &cc, &p->cond[j]), pos + j)) != 0)
+			return rc;
+	return 0;
+}
+
+/* The window's pending trades of sym with t in [from, to). */
+static int
+window_rows(struct colstore *cs, struct colstore_result *r, const char *sym,
+    uint32_t d0, int64_t from, int64_t to, struct trows *tr)
+{
+	const struct agg_sym *s;
+	struct ctext_cache cc;
+	size_t k;
+	int rc;
+
+	if (cs->win == NULL ||
+	    (s = agg_window_sym(cs->win, sym, strlen(sym))) == NULL)
+		return 0;
+	memset(&cc, 0, sizeof(cc));
+	for (k = 0; k < s->ntrades; k++)
+		if (s->t[k] >= from && s->t[k] < to &&
+		    colfile_day(s->t[k]) >= d0 &&
+		    (rc = trows_push(tr, s->t[k], s->price[k], s->volume[k],
+		         ctext(r, &cc, &s->cond[k]), UINT64_MAX / 2 + k)) != 0)
+			return rc;
+	return 0;
 }
 
 int
@@ -1230,56 +1575,116 @@ colstore_latest_trades(struct colstore *cs, const struct colstore_query *q,
 	const char *const *syms;
 	struct colstore_result *r;
 	struct lrow *rows = NULL;
+	struct src *srcs = NULL;
+	int64_t *tmp = NULL, from = q->from_ms, to = q->to_ms;
 	struct trows tr;
-	size_t nsyms, i, k, n = 0, cap = 0;
-	int rc = 0;
+	size_t nsyms, i, k, n = 0, cap = 0, ns, scap = 0, tmpcap = 0, fi;
+	uint32_t d0 = 0, d1 = 0;
+	int rc = 0, any;
 
 	*out = NULL;
 	if (q->from_ms >= q->to_ms || q->from_ms < 0 || limit == 0 ||
 	    limit > COLSTORE_MAX_SCAN_ROWS)
 		return ERR_RANGE;
+	any = day_range(cs, 0, &from, &to, &d0, &d1);
 	nsyms = query_symbols(cs, q, &syms);
 	r = result_new(1);
 	memset(&tr, 0, sizeof(tr));
-	/* Per symbol, the days that hold trades from the newest back,
-	 * until limit rows are held: older days cannot beat them. */
-	for (i = 0; i < nsyms && rc == 0; i++) {
+	for (i = 0; i < nsyms && rc == 0 && any; i++) {
 		const char *sym = rmem_str(r, syms[i], strlen(syms[i]));
 		uint32_t sid = sym_id(cs, sym, strlen(sym), 0);
-		size_t ndays, dd, got = 0;
-		uint32_t *days = trade_days(cs, sym, &ndays);
 
-		for (dd = 0; dd < ndays && got < limit && rc == 0; dd++) {
-			int64_t lo = (int64_t)days[dd] * COLFILE_DAY_MS;
-			int64_t hi = lo + COLFILE_DAY_MS;
+		trows_fini(&tr);
+		if ((rc = window_rows(cs, r, sym, d0, from, to, &tr)) != 0)
+			break;
+		/* Every block and chunk part of the symbol in range, newest
+		 * first: once limit rows are held, a source whose newest
+		 * trade is older than the limit-th newest cannot add one. */
+		ns = 0;
+#define SRC_ROOM()                                                             \
+	do {                                                                   \
+		if (ns == scap) {                                              \
+			scap = scap ? scap * 2 : 64;                           \
+			srcs = xreallocarray(srcs, scap, sizeof(*srcs));       \
+		}                                                              \
+	} while (0)
+		for (fi = rfile_lower(cs, COLFILE_TRADES, d0);
+		     sid != UINT32_MAX && fi < cs->nfiles &&
+		     cs->files[fi].table == COLFILE_TRADES &&
+		     cs->files[fi].day <= d1;
+		     fi++) {
+			struct rfile *f = &cs->files[fi];
 
-			if (lo < q->from_ms)
-				lo = q->from_ms;
-			if (hi > q->to_ms)
-				hi = q->to_ms;
-			if (lo >= hi)
-				continue;
-			trows_fini(&tr);
-			if ((rc = collect_trades(
-			         cs, r, sym, sid, lo, hi, &tr)) != 0)
+			if ((rc = rfile_index(cs, f)) != 0)
 				break;
-			got += tr.n;
-			if (n + tr.n > cap) {
-				cap = (n + tr.n) * 2;
-				rows = xreallocarray(rows, cap, sizeof(*rows));
-			}
-			for (k = 0; k < tr.n; k++) {
-				struct lrow *l = &rows[n++];
-
-				l->t = tr.t[k];
-				l->pos = (uint64_t)i << 40 | tr.pos[k];
-				l->p = tr.p[k];
-				l->v = tr.v[k];
-				l->c = tr.c[k];
-				l->sym = sym;
+			for (k = 0; k < f->nb; k++) {
+				if (f->b[k].sym != sid ||
+				    f->b[k].max_t < from || f->b[k].min_t >= to)
+					continue;
+				SRC_ROOM();
+				srcs[ns].max_t = f->b[k].max_t;
+				srcs[ns].fi = fi;
+				srcs[ns].bi = k;
+				srcs[ns].chunk = -1;
+				ns++;
 			}
 		}
-		free(days);
+		for (k = 0; k < cs->nchunks && rc == 0; k++) {
+			const struct agg_chunk *c = cs->chunks[k].c;
+			size_t j;
+
+			for (j = 0; j < c->nparts; j++) {
+				const struct agg_part *p = &c->parts[j];
+
+				if (p->day < d0 || p->day > d1 ||
+				    p->ntrades == 0 || p->max_t < from ||
+				    p->min_t >= to || strcmp(p->sym, sym) != 0)
+					continue;
+				SRC_ROOM();
+				srcs[ns].max_t = p->max_t;
+				srcs[ns].chunk = (ssize_t)k;
+				srcs[ns].part = j;
+				ns++;
+			}
+		}
+#undef SRC_ROOM
+		if (rc != 0)
+			break;
+		qsort(srcs, ns, sizeof(*srcs), cmp_src_desc);
+		for (k = 0; k < ns && rc == 0; k++) {
+			if (tr.n >= limit &&
+			    srcs[k].max_t <
+			        kth_newest(&tr, limit, &tmp, &tmpcap)) {
+				r->blocks_skipped += ns - k;
+				break;
+			}
+			if (srcs[k].chunk >= 0) {
+				rc = part_rows(cs, r, (size_t)srcs[k].chunk,
+				    srcs[k].part, from, to, &tr);
+			} else {
+				struct rfile *f = &cs->files[srcs[k].fi];
+
+				rc = block_rows(cs, r, f, &f->b[srcs[k].bi],
+				    from, to, &tr,
+				    block_pos(srcs[k].fi, srcs[k].bi));
+			}
+		}
+		if (rc != 0)
+			break;
+		if (n + tr.n > cap) {
+			cap = (n + tr.n) * 2;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		for (k = 0; k < tr.n; k++) {
+			struct lrow *l = &rows[n++];
+
+			l->t = tr.t[k];
+			l->pos = tr.pos[k];
+			l->p = tr.p[k];
+			l->v = tr.v[k];
+			l->c = tr.c[k];
+			l->sym = sym;
+		}
 		/* Keep the pile small: sort and cut at limit. */
 		if (n > 2 * limit) {
 			qsort(rows, n, sizeof(*rows), cmp_lrow_desc);
@@ -1288,6 +1693,8 @@ colstore_latest_trades(struct colstore *cs, const struct colstore_query *q,
 		}
 	}
 	trows_fini(&tr);
+	free(srcs);
+	free(tmp);
 	if (rc != 0) {
 		free(rows);
 		colstore_result_free(r);

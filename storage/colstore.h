@@ -75,10 +75,11 @@
 
 #define COLSTORE_BLOCK_ROWS    4096 /* rows per compacted block */
 #define COLSTORE_COMPACT_ROWS  ((uint64_t)1 << 20)
-#define COLSTORE_COMPACT_MS    (10 * 60 * 1000)
+#define COLSTORE_COMPACT_MS    (60 * 60 * 1000)
 #define COLSTORE_COMPACT_BYTES ((uint64_t)64 << 20)
 #define COLSTORE_MAX_BUCKETS   ((size_t)1 << 18) /* per scanned series */
 #define COLSTORE_MAX_SCAN_ROWS ((size_t)1 << 24)
+#define COLSTORE_VIEW_BYTES    ((size_t)32 << 20) /* merged coarse bars kept */
 
 struct colstore_opts {
 	const char *dir;        /* the store's directory (created if missing) */

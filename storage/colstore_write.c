@@ -362,86 +362,166 @@ dbuf_get(struct dbuf **bufs, size_t *n, size_t *cap, int table, uint32_t day)
 	return &(*bufs)[(*n)++];
 }
 
+/* The rows of one group of parts (one day, one symbol) in write order:
+ * the part's own arrays when it is alone, else copies. */
+struct gathered {
+	size_t nt, nb;
+	int64_t *t;
+	struct decnum *p, *v;
+	struct colenc_str *c;
+	struct colbar *bars;
+	int copied;
+};
+
+static void
+gather(const struct cin *in, size_t n, struct gathered *g)
+{
+	size_t i, k;
+
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < n; i++) {
+		g->nt += in[i].p->ntrades;
+		g->nb += in[i].p->nbars;
+	}
+	if (n == 1) {
+		const struct agg_part *p = in[0].p;
+
+		g->t = p->t;
+		g->p = p->price;
+		g->v = p->volume;
+		g->c = p->cond;
+		g->bars = p->bars;
+		return;
+	}
+	g->copied = 1;
+	g->t = xreallocarray(NULL, g->nt ? g->nt : 1, sizeof(*g->t));
+	g->p = xreallocarray(NULL, g->nt ? g->nt : 1, sizeof(*g->p));
+	g->v = xreallocarray(NULL, g->nt ? g->nt : 1, sizeof(*g->v));
+	g->c = xreallocarray(NULL, g->nt ? g->nt : 1, sizeof(*g->c));
+	g->bars = xreallocarray(NULL, g->nb ? g->nb : 1, sizeof(*g->bars));
+	for (i = 0, k = 0; i < n; i++) {
+		const struct agg_part *p = in[i].p;
+
+		if (p->ntrades == 0)
+			continue;
+		memcpy(g->t + k, p->t, p->ntrades * sizeof(*g->t));
+		memcpy(g->p + k, p->price, p->ntrades * sizeof(*g->p));
+		memcpy(g->v + k, p->volume, p->ntrades * sizeof(*g->v));
+		memcpy(g->c + k, p->cond, p->ntrades * sizeof(*g->c));
+		k += p->ntrades;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		if (in[i].p->nbars == 0)
+			continue;
+		memcpy(g->bars + k, in[i].p->bars,
+		    in[i].p->nbars * sizeof(*g->bars));
+		k += in[i].p->nbars;
+	}
+}
+
+static void
+gathered_fini(struct gathered *g)
+{
+	if (g->copied) {
+		free(g->t);
+		free(g->p);
+		free(g->v);
+		free(g->c);
+		free(g->bars);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+/* Trades of g in blocks of up to rows rows, appended to w. */
+static void
+put_trades(struct colstore_writer *wr, struct wbuf *w, const char *sym,
+    size_t symlen, const struct gathered *g, size_t rows)
+{
+	size_t k, m;
+
+	for (k = 0; k < g->nt; k += m) {
+		m = g->nt - k < rows ? g->nt - k : rows;
+		colfile_encode_trades(w, sym, symlen, g->t + k, g->p + k,
+		    g->v + k, g->c + k, m, &wr->sc);
+	}
+}
+
+static void
+put_bars(struct colstore_writer *wr, struct wbuf *w, const char *sym,
+    size_t symlen, int level, const struct colbar *rows, size_t n, size_t per)
+{
+	size_t k, m;
+
+	for (k = 0; k < n; k += m) {
+		m = n - k < per ? n - k : per;
+		colfile_encode_bars(
+		    w, sym, symlen, level, rows + k, m, &wr->sc);
+	}
+}
+
+/* Group parts[0..n) by (day, symbol), write order kept. */
+static struct cin *
+group_parts(const struct agg_part *const *parts, size_t n)
+{
+	struct cin *in = xreallocarray(NULL, n ? n : 1, sizeof(*in));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		in[i].p = parts[i];
+		in[i].order = i;
+	}
+	qsort(in, n, sizeof(*in), cmp_cin);
+	return in;
+}
+
+/* The end of the group that starts at i. */
+static size_t
+group_end(const struct cin *in, size_t n, size_t i)
+{
+	size_t j;
+
+	for (j = i + 1; j < n && in[j].p->day == in[i].p->day &&
+	                strcmp(in[j].p->sym, in[i].p->sym) == 0;
+	     j++)
+		;
+	return j;
+}
+
 /* Encode the rows of one group into its day buffers. */
 static void
 compact_group(struct colstore_writer *wr, const struct cin *in, size_t n,
     struct dbuf **bufs, size_t *nbufs, size_t *capbufs, uint64_t *rows)
 {
 	const struct agg_part *p0 = in[0].p;
-	size_t i, k, nt = 0, nb = 0, nm, nr;
-	int64_t *t = NULL;
-	struct decnum *pr = NULL, *vo = NULL;
-	struct colenc_str *co = NULL;
-	struct colbar *bars = NULL, *merged, *roll;
+	struct colbar *merged, *roll;
+	struct gathered g;
 	struct dbuf *db;
+	size_t nm, nr;
 	int level;
 
-	for (i = 0; i < n; i++) {
-		nt += in[i].p->ntrades;
-		nb += in[i].p->nbars;
-	}
-	if (nt > 0 && p0->day >= wr->floor[0]) {
-		t = xreallocarray(NULL, nt, sizeof(*t));
-		pr = xreallocarray(NULL, nt, sizeof(*pr));
-		vo = xreallocarray(NULL, nt, sizeof(*vo));
-		co = xreallocarray(NULL, nt, sizeof(*co));
-		for (i = 0, k = 0; i < n; i++) {
-			const struct agg_part *p = in[i].p;
-
-			memcpy(t + k, p->t, p->ntrades * sizeof(*t));
-			memcpy(pr + k, p->price, p->ntrades * sizeof(*pr));
-			memcpy(vo + k, p->volume, p->ntrades * sizeof(*vo));
-			memcpy(co + k, p->cond, p->ntrades * sizeof(*co));
-			k += p->ntrades;
-		}
+	gather(in, n, &g);
+	if (g.nt > 0 && p0->day >= wr->floor[0]) {
 		db = dbuf_get(bufs, nbufs, capbufs, COLFILE_TRADES, p0->day);
-		for (k = 0; k < nt; k += COLSTORE_BLOCK_ROWS) {
-			size_t m = nt - k < COLSTORE_BLOCK_ROWS
-			               ? nt - k
-			               : COLSTORE_BLOCK_ROWS;
-
-			colfile_encode_trades(&db->w, p0->sym, p0->symlen,
-			    t + k, pr + k, vo + k, co + k, m, &wr->sc);
-		}
-		*rows += nt;
+		put_trades(
+		    wr, &db->w, p0->sym, p0->symlen, &g, COLSTORE_BLOCK_ROWS);
+		*rows += g.nt;
 	}
-	if (nb > 0 && p0->day >= wr->floor[1]) {
-		bars = xreallocarray(NULL, nb, sizeof(*bars));
-		for (i = 0, k = 0; i < n; i++) {
-			memcpy(bars + k, in[i].p->bars,
-			    in[i].p->nbars * sizeof(*bars));
-			k += in[i].p->nbars;
-		}
-		merged = colstore_merge_rows(bars, nb, &nm);
+	if (g.nb > 0 && p0->day >= wr->floor[1]) {
+		merged = colstore_merge_rows(g.bars, g.nb, &nm);
 		db = dbuf_get(bufs, nbufs, capbufs, COLFILE_BARS, p0->day);
 		for (level = 0; level < COLFILE_NLEVELS; level++) {
-			const struct colbar *src = merged;
-
-			roll = NULL;
-			nr = nm;
-			if (level > 0) {
-				roll = colstore_rollup(
-				    merged, nm, colfile_level_ms[level], &nr);
-				src = roll;
-			}
-			for (k = 0; k < nr; k += COLSTORE_BLOCK_ROWS) {
-				size_t m = nr - k < COLSTORE_BLOCK_ROWS
-				               ? nr - k
-				               : COLSTORE_BLOCK_ROWS;
-
-				colfile_encode_bars(&db->w, p0->sym, p0->symlen,
-				    level, src + k, m, &wr->sc);
-			}
+			roll = level == 0 ? NULL
+			                  : colstore_rollup(merged, nm,
+			                        colfile_level_ms[level], &nr);
+			put_bars(wr, &db->w, p0->sym, p0->symlen, level,
+			    level == 0 ? merged : roll, level == 0 ? nm : nr,
+			    COLSTORE_BLOCK_ROWS);
 			free(roll);
 		}
 		free(merged);
-		*rows += nb;
+		*rows += g.nb;
 	}
-	free(t);
-	free(pr);
-	free(vo);
-	free(co);
-	free(bars);
+	gathered_fini(&g);
 }
 
 /*
@@ -453,7 +533,7 @@ static int
 compact_parts(struct colstore_writer *wr, const struct agg_part *const *parts,
     size_t n, struct colstore_done *d)
 {
-	struct cin *in = xreallocarray(NULL, n ? n : 1, sizeof(*in));
+	struct cin *in = group_parts(parts, n);
 	struct dbuf *bufs = NULL;
 	size_t nbufs = 0, capbufs = 0, i, j;
 	uint64_t rows = 0, old_gen = wr->tail_gen, old_tail = wr->tail_len;
@@ -461,16 +541,8 @@ compact_parts(struct colstore_writer *wr, const struct agg_part *const *parts,
 	int64_t t0 = mono_us();
 	int rc = 0, undo_rc;
 
-	for (i = 0; i < n; i++) {
-		in[i].p = parts[i];
-		in[i].order = i;
-	}
-	qsort(in, n, sizeof(*in), cmp_cin);
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && in[j].p->day == in[i].p->day &&
-		                strcmp(in[j].p->sym, in[i].p->sym) == 0;
-		     j++)
-			;
+		j = group_end(in, n, i);
 		compact_group(
 		    wr, in + i, j - i, &bufs, &nbufs, &capbufs, &rows);
 	}
@@ -620,33 +692,48 @@ tail_open(struct colstore_writer *wr)
 	return 0;
 }
 
-/* The blocks of a chunk, appended to w. */
+/*
+ * The blocks of chunks[0..n), appended to wr->w: one per (day, symbol)
+ * and table, the chunks' rows concatenated in order (bar deltas of a
+ * bucket merged: they enter the store in this one commit).
+ */
 static void
-encode_chunk(struct colstore_writer *wr, const struct agg_chunk *c)
+encode_chunks(
+    struct colstore_writer *wr, struct agg_chunk *const *chunks, size_t n)
 {
-	size_t i, k;
+	const struct agg_part **parts;
+	struct gathered g;
+	struct colbar *merged;
+	struct cin *in;
+	size_t np = 0, i, j, k, nm;
 
-	for (i = 0; i < c->nparts; i++) {
-		const struct agg_part *p = &c->parts[i];
+	for (i = 0; i < n; i++)
+		np += chunks[i]->nparts;
+	parts = xreallocarray(NULL, np ? np : 1, sizeof(*parts));
+	for (i = 0, np = 0; i < n; i++)
+		for (k = 0; k < chunks[i]->nparts; k++)
+			parts[np++] = &chunks[i]->parts[k];
+	in = group_parts(parts, np);
+	for (i = 0; i < np; i = j) {
+		const struct agg_part *p0 = in[i].p;
 
-		for (k = 0; k < p->ntrades; k += COLFILE_MAX_ROWS) {
-			size_t m = p->ntrades - k < COLFILE_MAX_ROWS
-			               ? p->ntrades - k
-			               : COLFILE_MAX_ROWS;
-
-			colfile_encode_trades(&wr->w, p->sym, p->symlen,
-			    p->t + k, p->price + k, p->volume + k, p->cond + k,
-			    m, &wr->sc);
+		j = group_end(in, np, i);
+		gather(in + i, j - i, &g);
+		put_trades(
+		    wr, &wr->w, p0->sym, p0->symlen, &g, COLFILE_MAX_ROWS);
+		if (g.nb > 0) {
+			merged = j - i > 1
+			             ? colstore_merge_rows(g.bars, g.nb, &nm)
+			             : NULL;
+			put_bars(wr, &wr->w, p0->sym, p0->symlen, 0,
+			    merged != NULL ? merged : g.bars,
+			    merged != NULL ? nm : g.nb, COLFILE_MAX_ROWS);
+			free(merged);
 		}
-		for (k = 0; k < p->nbars; k += COLFILE_MAX_ROWS) {
-			size_t m = p->nbars - k < COLFILE_MAX_ROWS
-			               ? p->nbars - k
-			               : COLFILE_MAX_ROWS;
-
-			colfile_encode_bars(&wr->w, p->sym, p->symlen, 0,
-			    p->bars + k, m, &wr->sc);
-		}
+		gathered_fini(&g);
 	}
+	free(in);
+	free(parts);
 }
 
 int
@@ -667,8 +754,8 @@ colstore_writer_flush(struct colstore_writer *wr,
 		return d->err = ERR_CLOSED;
 	}
 	wbuf_reset(&wr->w);
+	encode_chunks(wr, chunks, n);
 	for (i = 0; i < n; i++) {
-		encode_chunk(wr, chunks[i]);
 		add_t += chunks[i]->ntrades;
 		add_b += chunks[i]->nbars;
 	}

@@ -314,6 +314,12 @@ agg_drain(struct agg *a)
 	(void)run(a, UINT64_MAX);
 }
 
+int
+agg_step(struct agg *a, uint64_t budget)
+{
+	return a->paused ? 1 : run(a, budget);
+}
+
 struct agg_chunk *
 agg_seal(struct agg *a)
 {

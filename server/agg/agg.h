@@ -55,6 +55,10 @@ void agg_on_append(struct agg *a, int part);
 /* Read everything the log holds now (shutdown), ignoring the cap. */
 void agg_drain(struct agg *a);
 
+/* Read about budget records (whole batches; benchmarks); 1 when the
+ * log holds more. */
+int agg_step(struct agg *a, uint64_t budget);
+
 /*
  * Seal the window: a chunk (NULL when nothing arrived since the last
  * seal) carrying the offsets every partition resumes at and the running

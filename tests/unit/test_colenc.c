@@ -60,7 +60,7 @@ dec_roundtrip(const struct decnum *v, size_t n, size_t *len)
 	int good;
 
 	wbuf_init(&w, 0);
-	colenc_dec_encode(&w, v, n, &sc);
+	colenc_dec_encode(&w, v, n, COLENC_AUTO, &sc);
 	rbuf_init(&r, w.buf, w.len);
 	good = w.err == 0 && colenc_dec_decode(&r, out, n, &sc) == 0 &&
 	       rbuf_left(&r) == 0;
@@ -110,7 +110,7 @@ test_golden(void)
 	wbuf_reset(&w);
 	decnum_parse("1.5", 3, &d[0]);
 	decnum_parse("2", 1, &d[1]);
-	colenc_dec_encode(&w, d, 2, &sc);
+	colenc_dec_encode(&w, d, 2, COLENC_AUTO, &sc);
 	golden("DEC of 1.5, 2", &w,
 	    "0100"
 	    "011e0a0000"
@@ -171,7 +171,8 @@ test_int(void)
 	for (i = 0; i < 5000; i++)
 		v[i] = -7;
 	i = (size_t)int_roundtrip(v, 5000, COLENC_AUTO, &len);
-	ok(i && len < 100, "5000 equal values in %zu bytes", len);
+	ok(i && len < 5000 / 128 * 3 + 10, "5000 equal values in %zu bytes",
+	    len);
 	/* Every bit width, every mode. */
 	for (mode = 0; mode < 2; mode++) {
 		int b, good = 1;
@@ -314,7 +315,7 @@ test_truncation(void)
 	}
 	is_int(bad, 0, "INT: all %zu truncations refused", w.len);
 	wbuf_reset(&w);
-	colenc_dec_encode(&w, dv, 300, &sc);
+	colenc_dec_encode(&w, dv, 300, COLENC_AUTO, &sc);
 	for (cut = 0, bad = 0; cut < w.len; cut++) {
 		struct rbuf r;
 

@@ -236,7 +236,17 @@ test_bars_roundtrip(void)
 			       out[i].count == rows[i].count;
 		ok(good, "bars level %d: %zu rows round trip (%zu bytes)",
 		    level, n, w.len);
+		ok(h.flags == COLFILE_F_DIFF, "stored as differences");
 	}
+	/* One row whose pv is a double: no differences for the block. */
+	decnum_parse("1e300", 5, &rows[7].pv);
+	wbuf_reset(&w);
+	colfile_encode_bars(&w, "AAPL", 4, 0, rows, 24, &sc);
+	good = colfile_head_decode(w.buf, w.len, &h) == (int)w.len &&
+	       h.flags == 0 && colfile_decode_bars(w.buf, &h, out, &sc) == 0 &&
+	       decnum_eq(out[7].pv, rows[7].pv) &&
+	       decnum_eq(out[8].high, rows[8].high);
+	ok(good, "a row that does not difference exactly: stored raw");
 	wbuf_fini(&w);
 }
 

@@ -640,6 +640,14 @@ test_faults(void)
 	env_close(&e);
 }
 
+static int
+cmp_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
 static void
 test_latest_and_symbols(void)
 {
@@ -669,6 +677,32 @@ test_latest_and_symbols(void)
 		ok(good && r->series[0].t[0] == newest &&
 		        r->series[0].rowsym[0] != NULL,
 		    "newest first, from the newest trade");
+	}
+	{
+		/* The same 100 times as the reference's newest 100, and
+		 * every row one of the reference's trades. */
+		int64_t *rt = malloc(nall * sizeof(*rt));
+		size_t j, bad = 0;
+
+		for (i = 0; i < nall; i++)
+			rt[i] = all[i].t;
+		qsort(rt, nall, sizeof(*rt), cmp_desc);
+		for (i = 0; i < 100; i++)
+			bad += r->series[0].t[i] != rt[i];
+		for (i = 0; i < 100; i++) {
+			int found = 0;
+
+			for (j = 0; j < nall && !found; j++)
+				found = all[j].t == r->series[0].t[i] &&
+				        strcmp(symbols[all[j].sym],
+				            r->series[0].rowsym[i]) == 0 &&
+				        decnum_to_double(all[j].p) ==
+				            r->series[0].price[i];
+			bad += !found;
+		}
+		is_int(
+		    bad, 0, "the newest 100 trades, as a recomputation says");
+		free(rt);
 	}
 	colstore_result_free(r);
 	env_close(&e);
