@@ -776,8 +776,9 @@ colstore_writer_flush(struct colstore_writer *wr,
 	    NULL, last->noffsets ? last->noffsets : 1, sizeof(*wr->offsets));
 	wr->ends = xreallocarray(
 	    NULL, last->noffsets ? last->noffsets : 1, sizeof(*wr->ends));
-	memcpy(
-	    wr->offsets, last->offsets, last->noffsets * sizeof(*wr->offsets));
+	if (last->noffsets > 0)
+		memcpy(wr->offsets, last->offsets,
+		    last->noffsets * sizeof(*wr->offsets));
 	for (i = 0; i < last->noffsets; i++)
 		wr->ends[i] =
 		    last->ends != NULL && last->ends[i] > last->offsets[i]
@@ -1262,8 +1263,11 @@ colstore_writer_open(const struct colstore_opts *o,
 	    NULL, wr->nparts ? wr->nparts : 1, sizeof(*rec->offsets));
 	rec->ends = xreallocarray(
 	    NULL, wr->nparts ? wr->nparts : 1, sizeof(*rec->ends));
-	memcpy(rec->offsets, wr->offsets, wr->nparts * sizeof(*rec->offsets));
-	memcpy(rec->ends, wr->ends, wr->nparts * sizeof(*rec->ends));
+	if (wr->nparts > 0) {
+		memcpy(rec->offsets, wr->offsets,
+		    wr->nparts * sizeof(*rec->offsets));
+		memcpy(rec->ends, wr->ends, wr->nparts * sizeof(*rec->ends));
+	}
 	rec->trades = wr->trades;
 	rec->bars = wr->bars;
 	rec->lost = wr->lost;

@@ -94,6 +94,7 @@ env_close(struct env *e)
 	colstore_free(e->cs);
 	agg_window_free(e->w);
 	colstore_writer_close(e->wr);
+	colstore_recovery_fini(&e->rec);
 	e->cs = NULL;
 	e->w = NULL;
 	e->wr = NULL;

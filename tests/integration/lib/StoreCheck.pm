@@ -31,6 +31,16 @@ sub cents {
 	return $i * 100 + ($i =~ /^-/ ? -$f : $f);
 }
 
+# The first line of --dump-store: "# commit N trades T bars B lost L
+# invalid I offsets ... ends ...".
+sub dump_header {
+	my ($data) = @_;
+	my ($st, $out) = run_cmd([$ENV{FINNSTREAMD}, '--data_dir', $data,
+	    '--dump-store', 'bars'], 60);
+	my ($h) = $out =~ /^(# commit .*)$/m;
+	return defined $h ? $h : '';
+}
+
 # The stored trades and bars: {trades => [[s, t, p, v, c], ...], total
 # => the commit's count, bars => [[s, t, o, h, l, c, v, n, pv], ...]}.
 sub load {
