@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include "base/assert.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/membudget.h"
 #include "base/xmalloc.h"
 #include "server/feed/feed_ingest.h"
 #include "server/feed/feed_upstream.h"
@@ -48,6 +50,8 @@
 
 #define PIPELINE_MAGIC  0x70697065
 #define HOUSEKEEPING_MS 1000
+/* Free heap memory worth giving back to the system (see on_housekeeping). */
+#define HEAP_TRIM_BYTES ((size_t)4 << 20)
 
 struct pipeline {
 	unsigned magic;
@@ -84,6 +88,25 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if (freed > 0)
 		log_debug("log retention released %zu bytes", freed);
 	seglog_get_stats(p->seglog, &ss);
+	if (ss.segments_evicted != stats.seglog_evicted_segments_total)
+		log_warn("max_memory: the log evicted its %llu oldest segments "
+		         "(%llu bytes) to make room",
+		    (unsigned long long)(ss.segments_evicted -
+		                         stats.seglog_evicted_segments_total),
+		    (unsigned long long)(ss.bytes_evicted -
+		                         stats.seglog_evicted_bytes_total));
+	stats.seglog_evicted_segments_total = ss.segments_evicted;
+	stats.seglog_evicted_bytes_total = ss.bytes_evicted;
+	stats.memory_bytes = membudget_used(&membudget_global);
+	/*
+	 * Request buffers arrive in pieces of whatever size the socket had,
+	 * many below the mmap threshold, so a burst of requests leaves the
+	 * heap with free pages between live blocks that trimming the top
+	 * cannot return.  malloc_trim() gives back every free page; it runs
+	 * only when there is enough to be worth its walk of the heap.
+	 */
+	if (mallinfo2().fordblks > HEAP_TRIM_BYTES)
+		malloc_trim(0);
 	stats.seglog_appends_total = ss.appends;
 	stats.seglog_records_total = ss.records;
 	stats.seglog_bytes_total = ss.bytes_appended;
@@ -132,7 +155,10 @@ pipeline_start(
 		log_err("data_dir %s: %s", cfg->data_dir, err_str(rc));
 		goto fail;
 	}
+	membudget_init(&membudget_global, (uint64_t)cfg->max_memory);
 	memset(&lim, 0, sizeof(lim));
+	lim.budget = &membudget_global;
+	lim.max_topics = (size_t)cfg->max_topics;
 	lim.retention_bytes = (size_t)cfg->log_retention_bytes;
 	lim.retention_ms = cfg->log_retention_ms;
 	lim.segment_bytes = SEGLOG_SEGMENT_BYTES;

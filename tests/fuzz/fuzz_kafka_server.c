@@ -51,6 +51,9 @@ setup(void)
 	cfg.topic = "trades";
 	cfg.partitions = 1;
 	cfg.max_request_bytes = 1 << 16;
+	cfg.kafka_max_connections = 1024;
+	cfg.auto_create_topics = 1;
+	cfg.max_topics = 64;
 	memset(&lim, 0, sizeof(lim));
 	lim.segment_bytes = 4096;
 	lim.retention_bytes = 4096;

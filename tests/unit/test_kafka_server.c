@@ -33,6 +33,7 @@
 
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/membudget.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_records.h"
 #include "proto/rbuf.h"
@@ -51,6 +52,7 @@ static struct event_base *evb;
 static struct kafka_server *ks;
 static struct seglog *slog;
 static int port;
+static struct config cfg;
 
 struct cli {
 	int fd;
@@ -979,8 +981,8 @@ test_output_cap(void)
 	struct cli c;
 	uint64_t before, handled;
 	int64_t base;
-	size_t m, blen, freed;
-	int i, nfetch = 24, good = 1, got = 0;
+	size_t m, blen;
+	int i, nfetch = 48, good = 1, got = 0;
 
 	wbuf_init(&b, 0);
 	wbuf_init(&one, 0);
@@ -988,9 +990,9 @@ test_output_cap(void)
 	seglog_topic_create(slog, "capped", 6, 1, &t);
 	make_batch(&b, 1, 1, "cap", 60000);
 	blen = b.len;
-	for (i = 0; i < 100; i++) /* about 6 MB, in 1 MiB segments */
+	for (i = 0; i < 30; i++) /* about 1.8 MB: within retention */
 		seglog_append(t, 0, b.buf, b.len, 1, &base);
-	/* 24 Fetches of about 4 MB each, then an ApiVersions. */
+	/* 48 Fetches of about 1.8 MB each, then an ApiVersions. */
 	for (i = 0; i < nfetch; i++) {
 		m = req_begin(&one, KAFKA_API_FETCH, 4, 100 + i, 0);
 		wbuf_i32(&one, -1);
@@ -1022,10 +1024,12 @@ test_output_cap(void)
 	    (unsigned long long)(stats.kafka_requests_total - before),
 	    nfetch + 1);
 	/* Retention (2 MiB here) drops segments queued responses hold. */
-	freed = seglog_expire(slog, 1);
-	ok(freed > 0 && seglog_start_offset(t, 0) > 0,
-	    "retention dropped %zu bytes the queued responses reference",
-	    freed);
+	for (i = 0; i < 100; i++)
+		seglog_append(t, 0, b.buf, b.len, 1, &base);
+	ok(seglog_start_offset(t, 0) > 0,
+	    "appends past retention dropped segments the queued responses "
+	    "reference (start %lld)",
+	    (long long)seglog_start_offset(t, 0));
 	for (i = 0; i < nfetch; i++) {
 		if (cli_recv(&c, 5000) != 1 || parse_fetch(&c.frame, &fr) != 0)
 			break;
@@ -1111,11 +1115,97 @@ test_bad_input(void)
 	wbuf_fini(&w);
 }
 
+/* Memory budget, idle and partial-request deadlines, the connection cap,
+ * auto-creation switched off. */
+static void
+test_limits(void)
+{
+	struct cli a, b, c3;
+	struct fetch_res fr;
+	struct wbuf w;
+	uint8_t prefix[14] = {0, 0x08, 0, 0}; /* announces 512 KiB */
+	uint64_t before;
+	double t0;
+	size_t m;
+
+	/* A frame whose rest cannot fit in what the budget has left closes
+	 * that connection, before its body is read; another is served. */
+	membudget_init(&membudget_global, 256 << 10);
+	cli_open(&a);
+	cli_open(&b);
+	before = stats.kafka_conn_closed_memory_total;
+	cli_send(&a, prefix, sizeof(prefix));
+	ok(cli_recv(&a, 2000) == -1,
+	    "a 512 KiB request under a 256 KiB budget: connection closed");
+	is_int(stats.kafka_conn_closed_memory_total - before, 1,
+	    "counted as closed for memory");
+	send_api_versions(&b, 0, 7);
+	ok(cli_recv(&b, 2000) == 1, "another connection is served");
+	is_int(
+	    membudget_used(&membudget_global), 0, "and nothing stays charged");
+	cli_close(&a);
+	cli_close(&b);
+	membudget_init(&membudget_global, 0);
+
+	/* Idle and partial deadlines: kafka_idle_ms 300. */
+	cfg.kafka_idle_ms = 300;
+	cli_open(&a);
+	t0 = now_ms();
+	ok(cli_recv(&a, 3000) == -1, "an idle connection is closed");
+	ok(now_ms() - t0 >= 250, "after kafka_idle_ms (%.0f ms)",
+	    now_ms() - t0);
+	cli_open(&a);
+	prefix[1] = 0;
+	prefix[3] = 100; /* 100 bytes announced, 10 sent */
+	cli_send(&a, prefix, sizeof(prefix));
+	ok(cli_recv(&a, 3000) == -1, "a request that stops arriving: closed");
+	cli_open(&a);
+	send_fetch(&a, 90, 1000, 1 << 20, 1 << 20, "trades", 3,
+	    seglog_end_offset(seglog_topic_get(slog, "trades", 6), 3), 1 << 20);
+	ok(cli_recv(&a, 3000) == 1 && parse_fetch(&a.frame, &fr) == 0 &&
+	        fr.corr == 90,
+	    "a Fetch waiting longer than kafka_idle_ms is not idle: answered");
+	cli_close(&a);
+	cfg.kafka_idle_ms = 0;
+
+	/* The connection cap: the third waits in the backlog until one of
+	 * the first two closes. */
+	cfg.kafka_max_connections = 2;
+	cli_open(&a);
+	cli_open(&b);
+	cli_open(&c3);
+	send_api_versions(&c3, 0, 8);
+	is_int(cli_recv(&c3, 300), 0, "a third connection past the cap waits");
+	cli_close(&a);
+	ok(cli_recv(&c3, 2000) == 1 && frame_corr(&c3.frame) == 8,
+	    "and is served once one closes");
+	cli_close(&b);
+	cli_close(&c3);
+	cfg.kafka_max_connections = 1024;
+
+	/* auto_create_topics no: Produce to a new topic is refused. */
+	cfg.auto_create_topics = 0;
+	wbuf_init(&w, 0);
+	make_batch(&w, 1, 1, "nc", 0);
+	cli_open(&a);
+	{
+		int64_t base;
+
+		is_int(produce(&a, 1, "never-made", 0, &w, &base),
+		    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+		    "auto_create_topics no: UNKNOWN_TOPIC_OR_PARTITION");
+	}
+	ok(seglog_topic_get(slog, "never-made", 10) == NULL, "no topic made");
+	cli_close(&a);
+	cfg.auto_create_topics = 1;
+	wbuf_fini(&w);
+	(void)m;
+}
+
 int
 main(void)
 {
 	struct seglog_limits lim;
-	struct config cfg;
 	int rc;
 
 	plan_lazy();
@@ -1126,6 +1216,9 @@ main(void)
 	cfg.topic = "trades";
 	cfg.partitions = 4;
 	cfg.max_request_bytes = MAX_REQUEST;
+	cfg.kafka_max_connections = 1024;
+	cfg.auto_create_topics = 1;
+	cfg.max_topics = 256;
 	memset(&lim, 0, sizeof(lim));
 	lim.segment_bytes = 1 << 20;
 	lim.retention_bytes = 2 << 20; /* only "capped" gets that big */
@@ -1149,6 +1242,7 @@ main(void)
 	test_long_poll();
 	test_pipeline();
 	test_output_cap();
+	test_limits();
 	test_bad_input();
 	for (rc = 0; rc < 50 && stats.kafka_connections != 0; rc++)
 		spin(NULL, 2);
