@@ -41,6 +41,7 @@
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 #include "tests/lib/tap.h"
 
@@ -50,6 +51,7 @@
 static struct event_base *evb;
 static struct kafka_server *ks;
 static struct seglog *slog;
+static struct groupstore *gstore;
 static int port;
 
 struct cli {
@@ -441,8 +443,12 @@ produce(struct cli *c, int16_t acks, const char *topic, int32_t part,
 static void
 test_api_versions(void)
 {
-	static const int16_t want[][3] = {
-	    {0, 3, 3}, {1, 4, 4}, {2, 0, 1}, {3, 0, 4}, {18, 0, 2}};
+	/* The dispatch table, in its order: (key, min, max). */
+	static const int16_t want[][3] = {{0, 3, 11}, {1, 4, 17}, {2, 0, 9},
+	    {3, 0, 12}, {8, 2, 9}, {9, 1, 9}, {10, 0, 6}, {11, 0, 9},
+	    {12, 0, 4}, {13, 0, 5}, {14, 0, 5}, {15, 0, 5}, {16, 0, 5},
+	    {18, 0, 4}};
+	const int32_t nwant = (int32_t)(sizeof(want) / sizeof(want[0]));
 	struct cli c;
 	struct rbuf r;
 	int32_t n, i;
@@ -455,28 +461,43 @@ test_api_versions(void)
 	is_int(rbuf_i32(&r), 7, "correlation id");
 	is_int(rbuf_i16(&r), 0, "error 0");
 	n = rbuf_i32(&r);
-	is_int(n, 5, "five APIs, no more than implemented");
-	for (i = 0; i < n && i < 5; i++) {
+	is_int(n, nwant, "14 APIs, no more than implemented");
+	for (i = 0; i < n && i < nwant; i++) {
 		int16_t k = rbuf_i16(&r), lo = rbuf_i16(&r), hi = rbuf_i16(&r);
 
 		good &= k == want[i][0] && lo == want[i][1] && hi == want[i][2];
 	}
 	ok(good && r.err == 0 && rbuf_left(&r) == 0,
-	    "Produce 3-3, Fetch 4-4, ListOffsets 0-1, Metadata 0-4, "
-	    "ApiVersions 0-2");
+	    "the versions of Kafka 3.9 from where each client starts");
 
-	/* librdkafka's opening move. */
+	/* librdkafka's opening move, now served (flexible, header v0). */
 	send_api_versions(&c, 3, 8);
 	ok(cli_recv(&c, 2000) == 1, "ApiVersions v3 answered");
 	rbuf_init(&r, c.frame.buf, c.frame.len);
-	is_int(rbuf_i32(&r), 8, "correlation id (header v0)");
+	is_int(rbuf_i32(&r), 8, "correlation id (header v0, no tags)");
+	is_int(rbuf_i16(&r), 0, "v3: error 0");
+	n = (int32_t)rbuf_uvarint(&r) - 1;
+	is_int(n, nwant, "v3: compact array of the same APIs");
+	for (i = 0; i < n && i < nwant; i++) {
+		rbuf_skip(&r, 6);
+		good &= rbuf_u8(&r) == 0; /* no tags per entry */
+	}
+	rbuf_i32(&r); /* throttle */
+	ok(good && rbuf_u8(&r) == 0 && r.err == 0 && rbuf_left(&r) == 0,
+	    "v3 layout: tags per entry and at the end");
+
+	/* A version newer than served: the KIP-511 answer, kept open. */
+	send_api_versions(&c, 5, 9);
+	ok(cli_recv(&c, 2000) == 1, "ApiVersions v5 answered");
+	rbuf_init(&r, c.frame.buf, c.frame.len);
+	is_int(rbuf_i32(&r), 9, "correlation id (header v0)");
 	is_int(rbuf_i16(&r), KAFKA_ERR_UNSUPPORTED_VERSION,
 	    "UNSUPPORTED_VERSION (35)");
 	n = rbuf_i32(&r);
-	ok(n == 5 && rbuf_left(&r) == (size_t)n * 6,
+	ok(n == nwant && rbuf_left(&r) == (size_t)n * 6,
 	    "in the v0 layout, listing what is served");
-	send_api_versions(&c, 2, 9);
-	ok(cli_recv(&c, 2000) == 1 && frame_corr(&c.frame) == 9,
+	send_api_versions(&c, 2, 10);
+	ok(cli_recv(&c, 2000) == 1 && frame_corr(&c.frame) == 10,
 	    "the connection is kept: the v2 retry is answered");
 	rbuf_init(&r, c.frame.buf, c.frame.len);
 	rbuf_i32(&r);
@@ -1050,7 +1071,9 @@ main(void)
 	    seglog_topic_create(slog, "trades", 6, 4, NULL) != 0)
 		return 1;
 	seglog_set_append_hook(slog, on_append, NULL);
-	ks = kafka_server_new(evb, &cfg, slog);
+	if (groupstore_open(NULL, &gstore) != 0)
+		abort();
+	ks = kafka_server_new(evb, &cfg, slog, gstore);
 	rc = kafka_server_listen(ks);
 	is_int(rc, 0, "listening");
 	port = kafka_server_port(ks);
@@ -1070,6 +1093,7 @@ main(void)
 
 	kafka_server_stop_accepting(ks);
 	kafka_server_free(ks);
+	groupstore_free(gstore);
 	seglog_free(slog);
 	event_base_free(evb);
 	return done_testing();
