@@ -311,6 +311,46 @@ config_fini(struct config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+struct config *
+config_new(void)
+{
+	struct config *c = xmalloc(sizeof(*c));
+
+	config_init(c);
+	atomic_store(&c->refs, 1);
+	return c;
+}
+
+/* The count lives in the config, which users see as const; the one
+ * writable field is reached through its address. */
+static _Atomic int *
+config_refs(const struct config *c)
+{
+	return (_Atomic int *)(uintptr_t)&c->refs;
+}
+
+const struct config *
+config_ref(const struct config *c)
+{
+	if (c != NULL && atomic_load(&c->refs) > 0)
+		atomic_fetch_add(config_refs(c), 1);
+	return c;
+}
+
+void
+config_unref(const struct config *c)
+{
+	struct config *m;
+
+	if (c == NULL || atomic_load(&c->refs) == 0)
+		return;
+	if (atomic_fetch_sub(config_refs(c), 1) != 1)
+		return;
+	m = (struct config *)(uintptr_t)c;
+	config_fini(m);
+	free(m);
+}
+
 static char *
 config_trim(char *s)
 {

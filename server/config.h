@@ -3,6 +3,16 @@
  * `--key value` overrides, then FINNHUB_TOKEN), validated once at load and
  * passed around as `const struct config *`.
  *
+ * Lifetime: the daemon's configurations are counted.  config_new() gives
+ * one reference to its caller; every stage that keeps a pointer to a
+ * config takes its own with config_ref() and drops it with
+ * config_unref() when it lets go (at free, or when a reload hands it a
+ * newer one), so a SIGHUP never frees a configuration a stage still
+ * reads.  A stage keeps either its start-up config for life (keys that
+ * change only on restart) or swaps to the new one in its reload hook.
+ * A config made by config_init() (embedded, in tests and tools) is not
+ * counted: ref and unref do nothing, and its owner outlives its users.
+ *
  * Every key of the design is accepted from the start; keys of stages that
  * are not built yet are validated and otherwise inert.  The option table
  * lives in config_table.c.
@@ -10,6 +20,7 @@
 #ifndef SERVER_CONFIG_H
 #define SERVER_CONFIG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +31,8 @@ enum store_fsync {
 };
 
 struct config {
-	char *token;    /* secret: never logged */
+	_Atomic int refs; /* 0: embedded (config_init), not counted */
+	char *token;      /* secret: never logged */
 	char **symbols; /* NULL-terminated */
 	int nsymbols;
 	char *feed; /* "finnhub", "sim", "replay:PATH[@SPEED]" */
@@ -91,6 +103,13 @@ extern const size_t config_noptions;
 /* Defaults into c (which must be zeroed or freshly config_fini'ed). */
 void config_init(struct config *c);
 void config_fini(struct config *c);
+
+/* A heap config with the defaults, holding one reference (the caller's). */
+struct config *config_new(void);
+/* Take a reference; returns c.  NULL is passed through. */
+const struct config *config_ref(const struct config *c);
+/* Drop a reference; the last one frees c (secrets wiped).  NULL: no-op. */
+void config_unref(const struct config *c);
 
 /*
  * Load: defaults, then the file (if c->config_file or path), then the

@@ -35,9 +35,7 @@ struct main_ctx {
 	unsigned magic;
 	struct event_base *base;
 	struct pipeline *pipeline;
-	struct config *cfg;         /* in force */
-	struct config *old_cfgs[8]; /* kept alive: stages may point into them */
-	int nold;
+	struct config *cfg; /* in force; main holds one reference */
 	char **argv; /* the --key value overrides, for reloads */
 	int argc;
 	int stopping;
@@ -194,28 +192,18 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	if ((rc = log_reopen()) != 0)
 		log_err("SIGHUP: reopening log_file: %s", err_str(rc));
 	log_info("SIGHUP: log reopened, reloading configuration");
-	nc = xcalloc(1, sizeof(*nc));
-	config_init(nc);
+	nc = config_new();
 	if (m->cfg->config_file != NULL)
 		nc->config_file = xstrdup(m->cfg->config_file);
 	if (config_load(nc, m->argc, m->argv) != 0) {
 		log_err("SIGHUP: configuration has errors (see above); "
 		        "keeping the old one");
-		config_fini(nc);
-		free(nc);
+		config_unref(nc);
 		return;
 	}
+	/* Stages that keep the new config take their own references. */
 	pipeline_reload(m->pipeline, nc);
-	/* Stages may hold pointers into the old config for a while; keep a
-	 * few generations rather than count references on a config. */
-	if (m->nold == (int)(sizeof(m->old_cfgs) / sizeof(m->old_cfgs[0]))) {
-		config_fini(m->old_cfgs[0]);
-		free(m->old_cfgs[0]);
-		memmove(m->old_cfgs, m->old_cfgs + 1,
-		    sizeof(m->old_cfgs[0]) * (size_t)(m->nold - 1));
-		m->nold--;
-	}
-	m->old_cfgs[m->nold++] = m->cfg;
+	config_unref(m->cfg);
 	m->cfg = nc;
 }
 
@@ -231,8 +219,7 @@ main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.magic = MAIN_MAGIC;
-	cfg = m.cfg = xcalloc(1, sizeof(*cfg));
-	config_init(cfg);
+	cfg = m.cfg = config_new();
 	kv = xcalloc((size_t)argc + 1, sizeof(*kv));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -356,12 +343,7 @@ out:
 		close(pidfd);
 	}
 	free(pidpath);
-	for (i = 0; i < m.nold; i++) {
-		config_fini(m.old_cfgs[i]);
-		free(m.old_cfgs[i]);
-	}
-	config_fini(m.cfg);
-	free(m.cfg);
+	config_unref(m.cfg);
 	free(kv);
 	log_close();
 	return rc;

@@ -130,7 +130,7 @@ pipeline_start(
 	p = xcalloc(1, sizeof(*p));
 	p->magic = PIPELINE_MAGIC;
 	p->base = base;
-	p->cfg = cfg;
+	p->cfg = config_ref(cfg);
 
 	if ((rc = make_dir(cfg->data_dir)) != 0) {
 		log_err("data_dir %s: %s", cfg->data_dir, err_str(rc));
@@ -213,6 +213,9 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 		         "partitions change only on restart");
 	log_level = nc->log_level;
 	feed_upstream_reload(p->upstream, nc);
+	config_ref(nc);
+	config_unref(p->cfg);
+	p->cfg = nc;
 }
 
 void
@@ -247,5 +250,6 @@ pipeline_free(struct pipeline *p)
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,
 	    (unsigned long long)stats.feed_reconnects_total);
+	config_unref(p->cfg);
 	free(p);
 }

@@ -11,9 +11,10 @@ struct event_base;
 struct pipeline;
 
 /*
- * Build every stage from cfg (which must outlive the pipeline) and start
- * them: listeners bound, the feed connecting.  Returns 0 and *out, or a
- * negative error after logging what failed; nothing is left running then.
+ * Build every stage from cfg (the pipeline and each stage that keeps it
+ * take their own references) and start them: listeners bound, the feed
+ * connecting.  Returns 0 and *out, or a negative error after logging what
+ * failed; nothing is left running then.
  */
 int pipeline_start(
     struct event_base *base, const struct config *cfg, struct pipeline **out);
@@ -21,7 +22,8 @@ int pipeline_start(
 /*
  * SIGHUP: take the symbol list of newcfg (subscribing and unsubscribing
  * the difference).  Other keys need a restart; those that changed are
- * logged.  newcfg must outlive the pipeline (the caller keeps it).
+ * logged.  Stages that move to newcfg take references to it and drop
+ * their old ones; the caller keeps its own reference to newcfg.
  */
 void pipeline_reload(struct pipeline *p, const struct config *newcfg);
 

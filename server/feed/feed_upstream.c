@@ -463,7 +463,7 @@ feed_upstream_new(struct event_base *base, struct evdns_base *dns,
 	u = xcalloc(1, sizeof(*u));
 	u->magic = UPSTREAM_MAGIC;
 	u->base = base;
-	u->cfg = cfg;
+	u->cfg = config_ref(cfg);
 	u->ingest = in;
 	if (strcmp(cfg->feed, "finnhub") == 0) {
 		u->kind = UP_FINNHUB;
@@ -515,6 +515,8 @@ feed_upstream_reload(struct feed_upstream *u, const struct config *cfg)
 {
 	int i, added = 0, removed = 0;
 
+	config_ref(cfg);
+	config_unref(u->cfg);
 	u->cfg = cfg;
 	if (u->kind == UP_SIM) {
 		struct feed_sim *m;
@@ -580,5 +582,6 @@ feed_upstream_free(struct feed_upstream *u)
 	free_symbols(u->subscribed);
 	wbuf_fini(&u->frame);
 	free(u->rbuf);
+	config_unref(u->cfg);
 	free(u);
 }

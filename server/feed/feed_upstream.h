@@ -15,9 +15,10 @@ struct evdns_base;
 struct feed_upstream;
 
 /*
- * Build the source named by cfg->feed (validated by config_load).
- * Returns 0 and *out, or a negative error (logged): an unreadable replay
- * or capture file, say.
+ * Build the source named by cfg->feed (validated by config_load); the
+ * upstream holds a reference to cfg until a reload replaces it or
+ * feed_upstream_free.  Returns 0 and *out, or a negative error (logged):
+ * an unreadable replay or capture file, say.
  */
 int feed_upstream_new(struct event_base *base, struct evdns_base *dns,
     const struct config *cfg, struct feed_ingest *in,
@@ -25,7 +26,8 @@ int feed_upstream_new(struct event_base *base, struct evdns_base *dns,
 /* Start connecting / generating / replaying. */
 int feed_upstream_start(struct feed_upstream *u);
 /* New symbol list (SIGHUP): subscribe and unsubscribe the difference.
- * cfg must outlive the upstream. */
+ * The upstream moves its reference to cfg (sim_rate and the other keys
+ * it reads at reconnect follow too). */
 void feed_upstream_reload(struct feed_upstream *u, const struct config *cfg);
 /* Flush the capture file. */
 void feed_upstream_flush(struct feed_upstream *u);

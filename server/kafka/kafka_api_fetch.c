@@ -103,8 +103,13 @@ gather(struct fetch_plan *pl, int *error)
 				continue;
 			}
 			fp->error = 0;
-			room = pl->max_bytes - total;
-			if (fp->max_bytes >= 0 && (size_t)fp->max_bytes < room)
+			/* Neither budget goes below zero: the first batch
+			 * may pass max_bytes (KIP-74), and a negative
+			 * partition_max_bytes allows nothing beyond it. */
+			room = total < pl->max_bytes ? pl->max_bytes - total : 0;
+			if (fp->max_bytes <= 0)
+				room = 0;
+			else if ((size_t)fp->max_bytes < room)
 				room = (size_t)fp->max_bytes;
 			fp->bytes = seglog_read(fp->t, fp->partition,
 			    fp->offset, room, total == 0, fp->spans,

@@ -935,7 +935,7 @@ kafka_server_new(struct event_base *base, const struct config *cfg,
 	ks = xcalloc(1, sizeof(*ks));
 	ks->magic = KAFKA_SERVER_MAGIC;
 	ks->base = base;
-	ks->cfg = cfg;
+	ks->cfg = config_ref(cfg); /* kept for life: its keys need a restart */
 	ks->seglog = sl;
 	ks->coord = kafka_coord_new(
 	    base, gs, (int32_t)cfg->group_initial_rebalance_delay_ms);
@@ -1051,5 +1051,6 @@ kafka_server_free(struct kafka_server *ks)
 	free(ks->topic_ids);
 	free(ks->woken);
 	ks->magic = 0;
+	config_unref(ks->cfg);
 	free(ks);
 }

@@ -21,9 +21,10 @@ struct seglog_topic;
  * A listener for cfg->kafka_listen serving log, with the consumer-group
  * coordinator keeping committed offsets in gs.  Reads cfg->kafka_listen,
  * kafka_advertised (NULL: the listen address), topic, partitions,
- * max_request_bytes and group_initial_rebalance_delay_ms.  cfg, log, gs
- * and base must outlive the server.  Nothing is bound until
- * kafka_server_listen.  Never fails (small allocation).
+ * max_request_bytes and group_initial_rebalance_delay_ms, from cfg held
+ * by reference for the server's life (these keys change on restart
+ * only).  log, gs and base must outlive the server.  Nothing is bound
+ * until kafka_server_listen.  Never fails (small allocation).
  */
 struct kafka_server *kafka_server_new(struct event_base *base,
     const struct config *cfg, struct seglog *sl, struct groupstore *gs);

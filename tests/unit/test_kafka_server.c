@@ -309,6 +309,34 @@ send_fetch(struct cli *c, int32_t corr, int32_t max_wait, int32_t min_bytes,
 	wbuf_fini(&w);
 }
 
+/* Fetch v4 of two partitions of one topic, each from offset 0. */
+static void
+send_fetch2(struct cli *c, int32_t corr, int32_t max_bytes, const char *topic,
+    int32_t p0, int32_t pmax0, int32_t p1, int32_t pmax1)
+{
+	struct wbuf w;
+	size_t m;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_FETCH, 4, corr, 0);
+	wbuf_i32(&w, -1);
+	wbuf_i32(&w, 0); /* max_wait */
+	wbuf_i32(&w, 1); /* min_bytes */
+	wbuf_i32(&w, max_bytes);
+	wbuf_u8(&w, 0);
+	kafka_wr_array(&w, 1);
+	kafka_wr_str(&w, topic, (int32_t)strlen(topic));
+	kafka_wr_array(&w, 2);
+	wbuf_i32(&w, p0);
+	wbuf_i64(&w, 0);
+	wbuf_i32(&w, pmax0);
+	wbuf_i32(&w, p1);
+	wbuf_i64(&w, 0);
+	wbuf_i32(&w, pmax1);
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+}
+
 static void
 send_list_offsets(struct cli *c, int16_t ver, int32_t corr, const char *topic,
     int32_t part, int64_t ts)
@@ -363,6 +391,33 @@ struct fetch_res {
 	int32_t rlen;
 	const uint8_t *rec;
 };
+
+/* Record bytes of each of two partitions of a Fetch response, or -1. */
+static int
+parse_fetch2(const struct wbuf *f, int32_t *rlen0, int32_t *rlen1)
+{
+	struct rbuf r;
+	int i;
+
+	rbuf_init(&r, f->buf, f->len);
+	rbuf_i32(&r); /* correlation id */
+	rbuf_i32(&r); /* throttle */
+	if (rbuf_i32(&r) != 1)
+		return -1;
+	kafka_rd_str(&r);
+	if (rbuf_i32(&r) != 2)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		rbuf_i32(&r);              /* partition */
+		rbuf_i16(&r);              /* error */
+		rbuf_i64(&r);              /* high watermark */
+		rbuf_i64(&r);              /* last stable offset */
+		if (rbuf_i32(&r) != 0)     /* aborted transactions */
+			return -1;
+		*(i == 0 ? rlen0 : rlen1) = kafka_rd_nbytes(&r).len;
+	}
+	return r.err != 0 || rbuf_left(&r) != 0 ? -1 : 0;
+}
 
 static int
 parse_fetch(const struct wbuf *f, struct fetch_res *fr)
@@ -720,6 +775,37 @@ test_produce_fetch(void)
 	is_int(produce(&c, 1, "bad/name", 0, &b1, &base),
 	    KAFKA_ERR_INVALID_TOPIC_EXCEPTION,
 	    "Produce to an illegal name: INVALID_TOPIC_EXCEPTION");
+
+	/* Byte budgets: a forced first batch larger than max_bytes leaves
+	 * nothing for the next partition (the budget must not wrap), and a
+	 * zero or negative partition_max_bytes bounds its partition to the
+	 * KIP-74 batch (first) or nothing (later). */
+	{
+		int32_t r0 = -1, r1 = -1;
+
+		ok(produce(&c, 1, "trades", 1, &b1, &base) == 0 &&
+		        produce(&c, 1, "trades", 1, &b2, &base) == 0,
+		    "two batches into partition 1");
+		send_fetch2(&c, 57, 10, "trades", 0, 1 << 20, 1, 1 << 20);
+		ok(cli_recv(&c, 2000) == 1 &&
+		        parse_fetch2(&c.frame, &r0, &r1) == 0 &&
+		        r0 == (int32_t)b1.len && r1 == 0,
+		    "max_bytes 10: partition 0's first batch whole, partition "
+		    "1 nothing (%d, %d)",
+		    r0, r1);
+		send_fetch2(&c, 58, 1 << 20, "trades", 0, -1, 1, -5);
+		ok(cli_recv(&c, 2000) == 1 &&
+		        parse_fetch2(&c.frame, &r0, &r1) == 0 &&
+		        r0 == (int32_t)b1.len && r1 == 0,
+		    "negative partition_max_bytes: the first batch, then "
+		    "nothing (%d, %d)",
+		    r0, r1);
+		send_fetch2(&c, 59, 1 << 20, "trades", 0, 0, 1, 0);
+		ok(cli_recv(&c, 2000) == 1 &&
+		        parse_fetch2(&c.frame, &r0, &r1) == 0 &&
+		        r0 == (int32_t)b1.len && r1 == 0,
+		    "zero partition_max_bytes: the same (%d, %d)", r0, r1);
+	}
 
 	/* acks=0: no response; the next request's answer comes next. */
 	send_produce(&c, 60, 0, "trades", 0, b1.buf, (int32_t)b1.len);

@@ -215,6 +215,24 @@ test_spans(void)
 	total = seglog_read(t, 0, 6, 3 * blen, 1, sp, 8, &ns);
 	ok(ns == 2 && total == 3 * blen && sp[0].len == blen,
 	    "from the middle of a segment, across one boundary");
+
+	/* A budget smaller than the first batch, which ends its segment:
+	 * KIP-74 sends that batch whole, and nothing after it (the budget
+	 * is spent, it must not wrap around into "no limit"). */
+	total = seglog_read(t, 0, 2, blen / 2, 1, sp, 8, &ns);
+	ok(ns == 1 && total == blen && sp[0].len == blen,
+	    "budget %zu < batch %zu at a segment's end: one batch (%d spans, "
+	    "%zu bytes)",
+	    blen / 2, blen, ns, total);
+	total = seglog_read(t, 0, 0, blen / 2, 1, sp, 8, &ns);
+	ok(ns == 1 && total == blen, "budget < batch mid-segment: one batch");
+	total = seglog_read(t, 0, 2, 0, 1, sp, 8, &ns);
+	ok(ns == 1 && total == blen, "budget 0: the forced first batch only");
+	total = seglog_read(t, 0, 2, 0, 0, sp, 8, &ns);
+	ok(ns == 0 && total == 0, "budget 0, not first: nothing");
+	total = seglog_read(t, 0, 2, blen + 1, 1, sp, 8, &ns);
+	ok(ns == 1 && total == blen,
+	    "budget one byte over a batch at a segment's end: that batch");
 	wbuf_fini(&w);
 	seglog_free(sl);
 }

@@ -22,6 +22,16 @@ our @EXPORT_OK = qw(dead_port wait_listening run_cmd tmult start_proc
 
 sub tmult { return $ENV{TEST_TIMEOUT_MULTIPLIER} || 1 }
 
+# The watchdog: a test file that runs past this fails instead of hanging
+# make check.  Processes it started are stopped by their DESTROY on exit.
+our $WATCHDOG_S = 300;
+$SIG{ALRM} = sub {
+	print "Bail out! watchdog: the test ran past ",
+	    $WATCHDOG_S * tmult(), " s\n";
+	exit 255;
+};
+alarm($WATCHDOG_S * tmult());
+
 # A port nobody can connect to while $sock lives: bound, never listening.
 # Returns ($port, $sock); keep $sock until the test is done.
 sub dead_port {
