@@ -33,7 +33,7 @@ enum store_fsync {
 struct config {
 	_Atomic int refs; /* 0: embedded (config_init), not counted */
 	char *token;      /* secret: never logged */
-	char **symbols; /* NULL-terminated */
+	char **symbols;   /* NULL-terminated */
 	int nsymbols;
 	char *feed; /* "finnhub", "sim", "replay:PATH[@SPEED]" */
 	char *feed_url;

@@ -36,7 +36,7 @@ struct main_ctx {
 	struct event_base *base;
 	struct pipeline *pipeline;
 	struct config *cfg; /* in force; main holds one reference */
-	char **argv; /* the --key value overrides, for reloads */
+	char **argv;        /* the --key value overrides, for reloads */
 	int argc;
 	int stopping;
 };

@@ -106,7 +106,8 @@ gather(struct fetch_plan *pl, int *error)
 			/* Neither budget goes below zero: the first batch
 			 * may pass max_bytes (KIP-74), and a negative
 			 * partition_max_bytes allows nothing beyond it. */
-			room = total < pl->max_bytes ? pl->max_bytes - total : 0;
+			room =
+			    total < pl->max_bytes ? pl->max_bytes - total : 0;
 			if (fp->max_bytes <= 0)
 				room = 0;
 			else if ((size_t)fp->max_bytes < room)

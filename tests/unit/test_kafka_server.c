@@ -408,11 +408,11 @@ parse_fetch2(const struct wbuf *f, int32_t *rlen0, int32_t *rlen1)
 	if (rbuf_i32(&r) != 2)
 		return -1;
 	for (i = 0; i < 2; i++) {
-		rbuf_i32(&r);              /* partition */
-		rbuf_i16(&r);              /* error */
-		rbuf_i64(&r);              /* high watermark */
-		rbuf_i64(&r);              /* last stable offset */
-		if (rbuf_i32(&r) != 0)     /* aborted transactions */
+		rbuf_i32(&r);          /* partition */
+		rbuf_i16(&r);          /* error */
+		rbuf_i64(&r);          /* high watermark */
+		rbuf_i64(&r);          /* last stable offset */
+		if (rbuf_i32(&r) != 0) /* aborted transactions */
 			return -1;
 		*(i == 0 ? rlen0 : rlen1) = kafka_rd_nbytes(&r).len;
 	}
