@@ -894,7 +894,8 @@ seglog_read(struct seglog_topic *t, int part, int64_t offset, size_t max_bytes,
 		pos0 = s->idx[i].pos;
 		/* The forced first batch may pass max_bytes: what is left
 		 * is then 0, never a wrapped-around "no limit". */
-		j = fit_batches(s, i, total < max_bytes ? max_bytes - total : 0);
+		j = fit_batches(
+		    s, i, total < max_bytes ? max_bytes - total : 0);
 		if (j == i && total == 0 && first_whole)
 			j = i + 1; /* KIP-74: the first batch goes whole */
 		if (j == i)
