@@ -27,7 +27,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 "$daemon" --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:0 \
-    --data_dir "$tmp/data" --log_retention_bytes 4g --log_level warn \
+    --data_dir "$tmp/data" --log_retention_bytes 4g --log_level info \
     --group_initial_rebalance_delay_ms 0 >"$tmp/log" 2>&1 &
 pid=$!
 port=
@@ -41,7 +41,7 @@ done
 
 echo "commands:"
 echo "  finnstreamd --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:$port" \
-    "--data_dir \$TMP/data --log_retention_bytes 4g --log_level warn" \
+    "--data_dir \$TMP/data --log_retention_bytes 4g --log_level info" \
     "--group_initial_rebalance_delay_ms 0"
 echo "  bench_groups.py 127.0.0.1:$port $*"
 /usr/bin/python3 "$here/bench_groups.py" "127.0.0.1:$port" "$@"
