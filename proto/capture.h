@@ -23,7 +23,7 @@
  *	13	N	payload: the whole websocket message, unmasked
  *	13+N	4	CRC-32C of bytes 0 .. 13+N-1 of this record
  *
- * The CRC-32C is Castagnoli's, as storage/crc32c.h computes it.  A writer
+ * The CRC-32C is Castagnoli's, as base/crc32c.h computes it.  A writer
  * appends whole records; a file cut short (a crash, a full disk) ends in
  * a torn record, which the decoder reports as "need more" (0) and a reader
  * at the end of the file reports as a torn tail and ignores.  Anything

@@ -28,17 +28,41 @@
 
 static int config_errors;
 
+/*
+ * Errors go through the logging module: to stderr at start-up, and to
+ * log_file or syslog once the daemon has detached (a SIGHUP reload).
+ */
 static void __attribute__((format(printf, 2, 3)))
 config_error(const char *where, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", where);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_err("%s: %s", where, msg);
 	config_errors++;
+}
+
+/*
+ * A key as an error may show it: its leading run of key characters, and
+ * "..." when more follows.  A mis-typed line like `token=SECRET` or
+ * `http_auth_token:SECRET` is one unknown word, and what follows the key
+ * may be a secret, so it is never shown.
+ */
+static const char *
+config_key_shown(const char *key, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (key[n] != '\0' && n + 4 < size &&
+	       (isalnum((unsigned char)key[n]) || key[n] == '_' ||
+	           key[n] == '-' || key[n] == '.'))
+		n++;
+	memcpy(buf, key, n);
+	strcpy(buf + n, key[n] != '\0' ? "..." : "");
+	return buf;
 }
 
 const struct config_option *
@@ -367,7 +391,7 @@ config_trim(char *s)
 static int
 config_load_file(struct config *c, const char *path)
 {
-	char where[PATH_MAX + 32], *line = NULL, *key, *val, *p;
+	char where[PATH_MAX + 32], shown[72], *line = NULL, *key, *val, *p;
 	const struct config_option *o;
 	int lineno = 0, secret = 0;
 	struct stat st;
@@ -398,7 +422,10 @@ config_load_file(struct config *c, const char *path)
 		val = *p != '\0' ? config_trim(p + 1) : p;
 		*p = '\0';
 		if ((o = config_find(key)) == NULL) {
-			config_error(where, "unknown key \"%.64s\"", key);
+			config_error(where,
+			    "unknown key \"%s\" (a key and its value are "
+			    "separated by a space)",
+			    config_key_shown(key, shown, sizeof(shown)));
 			continue;
 		}
 		if (*val == '\0' && !(o->flags & CONFIG_F_NULLABLE)) {
@@ -549,7 +576,7 @@ int
 config_load(struct config *c, int argc, char **argv)
 {
 	const struct config_option *o;
-	char where[128];
+	char where[128], shown[72];
 	const char *env;
 	int i;
 
@@ -562,18 +589,23 @@ config_load(struct config *c, int argc, char **argv)
 		size_t n;
 
 		if (strncmp(arg, "--", 2) != 0) {
-			config_error(arg, "expected --key value");
+			config_error(
+			    config_key_shown(arg, shown, sizeof(shown)),
+			    "expected --key value");
 			continue;
 		}
 		arg += 2;
 		n = strcspn(arg, "=");
 		if (n >= sizeof(name)) {
-			config_error(argv[i], "unknown option");
+			config_error(
+			    config_key_shown(arg, shown, sizeof(shown)),
+			    "unknown option");
 			continue;
 		}
 		memcpy(name, arg, n);
 		name[n] = '\0';
-		snprintf(where, sizeof(where), "--%s", name);
+		snprintf(where, sizeof(where), "--%s",
+		    config_key_shown(name, shown, sizeof(shown)));
 		if ((o = config_find(name)) == NULL) {
 			config_error(where, "unknown option");
 			if (arg[n] != '=' && i + 1 < argc)

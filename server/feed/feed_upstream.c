@@ -32,6 +32,7 @@
 #include "proto/capture.h"
 #include "proto/feed.h"
 #include "proto/wbuf.h"
+#include "server/feed/feed_capture.h"
 #include "server/feed/feed_sim.h"
 #include "server/feed/feed_upstream.h"
 #include "server/feed/feed_ws.h"
@@ -41,8 +42,6 @@
 #define UPSTREAM_MAGIC 0x75707374
 #define SIM_TICK_MS    10
 #define SIM_PING_MS    60000
-/* Replay reads the capture in chunks; a record is at most this big. */
-#define REPLAY_CHUNK (INGEST_MAX_MSG + 64)
 
 enum feed_upstream_kind { UP_FINNHUB, UP_SIM, UP_REPLAY };
 
@@ -68,105 +67,63 @@ struct feed_upstream {
 	struct wbuf frame;
 
 	/* replay */
-	FILE *replay_fp;
+	struct feed_capture_reader *replay;
 	double replay_speed;
-	uint8_t *rbuf;
-	size_t rlen;
-	int replay_eof;
 	int64_t replay_t0_us;    /* first record's receive time */
 	int64_t replay_start_us; /* wall clock when it was delivered */
 
 	/* capture */
-	FILE *cap_fp;
-	struct wbuf cap;
+	struct feed_capture_writer *capw;
+	char *cap_path;
 };
+
+/* A capture that fails (a full disk, say) stops, loudly; the feed goes on. */
+static void
+capture_stop(struct feed_upstream *u, int rc)
+{
+	log_err("capture %s: %s; capture stopped", u->cap_path, err_str(rc));
+	(void)feed_capture_writer_close(u->capw);
+	u->capw = NULL;
+}
 
 static void
 deliver(struct feed_upstream *u, const uint8_t *msg, size_t len, int64_t t_us)
 {
-	if (u->cap_fp != NULL) {
-		wbuf_reset(&u->cap);
-		capture_encode_frame(
-		    &u->cap, (uint64_t)t_us, CAPTURE_OP_TEXT, msg, len);
-		if (u->cap.err == 0 && fwrite(u->cap.buf, 1, u->cap.len,
-		                           u->cap_fp) != u->cap.len) {
-			log_err("capture: write failed: %s; capture stopped",
-			    strerror(errno));
-			fclose(u->cap_fp);
-			u->cap_fp = NULL;
-		}
-	}
+	int rc;
+
+	if (u->capw != NULL &&
+	    (rc = feed_capture_writer_append(u->capw, t_us, msg, len)) != 0)
+		capture_stop(u, rc);
 	(void)feed_ingest_message(u->ingest, msg, len, t_us);
 }
 
-/*
- * Open the capture for appending.  An existing file must be a capture; a
- * torn record at its end (the daemon died mid-write) is cut off first, so
- * what is appended now stays readable.
- */
+/* Open the capture for appending (feed_capture.h says what is checked). */
 static int
 capture_open(struct feed_upstream *u, const char *path)
 {
-	struct capture_frame f;
-	uint8_t *buf = NULL;
-	size_t len = 0, off;
-	struct stat st;
-	FILE *fp;
+	int64_t bad;
+	size_t cut;
 	int rc;
 
-	wbuf_init(&u->cap, 0);
-	if ((fp = fopen(path, "a+b")) == NULL) {
-		log_err("capture %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fileno(fp), &st) != 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (st.st_size == 0) {
-		capture_encode_header(&u->cap);
-		if (fwrite(u->cap.buf, 1, u->cap.len, fp) != u->cap.len) {
-			rc = -EIO;
-			goto fail;
-		}
-		u->cap_fp = fp;
-		log_info("capturing raw feed frames to %s", path);
-		return 0;
-	}
-	/* A capture worth appending to fits in memory for this one scan. */
-	len = (size_t)st.st_size;
-	if ((buf = malloc(len)) == NULL || fseek(fp, 0, SEEK_SET) != 0 ||
-	    fread(buf, 1, len, fp) != len) {
-		rc = buf == NULL ? ERR_NOMEM : -EIO;
-		goto fail;
-	}
-	if ((rc = capture_decode_header(buf, len)) <= 0) {
-		log_err("capture %s exists and is not a capture file", path);
-		rc = ERR_MALFORMED;
-		goto fail;
-	}
-	for (off = (size_t)rc; off < len; off += (size_t)rc)
-		if ((rc = capture_decode_frame(
-		         buf + off, len - off, INGEST_MAX_MSG, &f)) <= 0)
-			break;
-	if (off < len) {
-		log_warn("capture %s: cutting a damaged tail of %zu bytes",
-		    path, len - off);
-		if (ftruncate(fileno(fp), (off_t)off) != 0) {
-			rc = -errno;
-			goto fail;
-		}
-	}
-	free(buf);
-	fseek(fp, 0, SEEK_END);
-	u->cap_fp = fp;
-	log_info("capturing raw feed frames to %s (appending)", path);
+	u->cap_path = xstrdup(path);
+	rc = feed_capture_writer_open(path, &u->capw, &cut, &bad);
+	if (rc != 0 && bad > 0)
+		log_err("capture %s: damaged record at byte %lld (%s); the "
+		        "file is left as it is: move it away or choose another "
+		        "capture path",
+		    path, (long long)bad, err_str(rc));
+	else if (rc != 0 && rc < ERR_BASE)
+		log_err("capture %s exists and is not a capture file (%s)",
+		    path, err_str(rc));
+	else if (rc != 0)
+		log_err("capture %s: %s", path, err_str(rc));
+	if (rc != 0)
+		return rc;
+	if (cut > 0)
+		log_warn("capture %s: cutting a torn final record of %zu bytes",
+		    path, cut);
+	log_info("capturing raw feed frames to %s", path);
 	return 0;
-fail:
-	log_err("capture %s: %s", path, err_str(rc));
-	free(buf);
-	fclose(fp);
-	return rc;
 }
 
 /* ---- finnhub ---------------------------------------------------------- */
@@ -354,30 +311,24 @@ replay_run(struct feed_upstream *u)
 	struct capture_frame f;
 	struct timeval tv;
 	int64_t due, now;
-	size_t n;
 	int rc;
 
 	for (;;) {
-		rc = capture_decode_frame(u->rbuf, u->rlen, INGEST_MAX_MSG, &f);
-		if (rc == 0 && !u->replay_eof) {
-			n = fread(u->rbuf + u->rlen, 1, REPLAY_CHUNK - u->rlen,
-			    u->replay_fp);
-			if (n == 0)
-				u->replay_eof = 1;
-			u->rlen += n;
-			continue;
-		}
+		rc = feed_capture_reader_peek(u->replay, &f);
 		if (rc == 0) {
-			if (u->rlen != 0)
+			if (feed_capture_reader_torn(u->replay) != 0)
 				log_warn("replay: torn record at the end of "
 				         "the capture (%zu bytes): ignored",
-				    u->rlen);
+				    feed_capture_reader_torn(u->replay));
 			log_info("replay: finished");
 			u->state = "replay done";
 			return;
 		}
 		if (rc < 0) {
-			log_err("replay: bad record (%s): stopping the replay",
+			log_err(
+			    "replay: bad record at byte %lld (%s): stopping "
+			    "the replay",
+			    (long long)feed_capture_reader_offset(u->replay),
 			    err_str(rc));
 			u->state = "replay failed";
 			return;
@@ -396,10 +347,9 @@ replay_run(struct feed_upstream *u)
 			evtimer_add(u->timer, &tv);
 			return;
 		}
-		if (f.opcode == 1)
+		if (f.opcode == CAPTURE_OP_TEXT)
 			deliver(u, f.payload, f.len, now);
-		memmove(u->rbuf, u->rbuf + rc, u->rlen - (size_t)rc);
-		u->rlen -= (size_t)rc;
+		feed_capture_reader_skip(u->replay, (size_t)rc);
 	}
 }
 
@@ -416,35 +366,25 @@ static int
 replay_new(struct feed_upstream *u)
 {
 	char *path = xstrdup(u->cfg->feed + 7), *at;
-	uint8_t hdr[64];
-	size_t n;
-	int rc = 0;
+	int rc;
 
 	u->replay_speed = 1.0;
 	if ((at = strrchr(path, '@')) != NULL) {
 		*at = '\0';
 		u->replay_speed = strtod(at + 1, NULL);
 	}
-	if ((u->replay_fp = fopen(path, "rb")) == NULL) {
-		rc = -errno;
-		log_err("replay %s: %s", path, strerror(errno));
+	if ((rc = feed_capture_reader_open(path, &u->replay)) != 0) {
+		if (rc < ERR_BASE)
+			log_err("replay %s: not a capture file (%s)", path,
+			    err_str(rc));
+		else
+			log_err("replay %s: %s", path, err_str(rc));
 		goto out;
 	}
-	n = fread(hdr, 1, sizeof(hdr), u->replay_fp);
-	if ((rc = capture_decode_header(hdr, n)) <= 0) {
-		log_err("replay %s: not a capture file (%s)", path,
-		    rc == 0 ? "too short" : err_str(rc));
-		rc = rc == 0 ? ERR_MALFORMED : rc;
-		goto out;
-	}
-	u->rbuf = xmalloc(REPLAY_CHUNK);
-	u->rlen = n - (size_t)rc;
-	memcpy(u->rbuf, hdr + rc, u->rlen);
 	u->replay_t0_us = -1;
 	u->timer = evtimer_new(u->base, replay_tick, u);
 	u->state = "replaying";
 	log_info("replaying %s at %gx", path, u->replay_speed);
-	rc = 0;
 out:
 	free(path);
 	return rc;
@@ -551,8 +491,10 @@ feed_upstream_reload(struct feed_upstream *u, const struct config *cfg)
 void
 feed_upstream_flush(struct feed_upstream *u)
 {
-	if (u->cap_fp != NULL)
-		fflush(u->cap_fp);
+	int rc;
+
+	if (u->capw != NULL && (rc = feed_capture_writer_flush(u->capw)) != 0)
+		capture_stop(u, rc);
 }
 
 const char *
@@ -572,16 +514,17 @@ feed_upstream_free(struct feed_upstream *u)
 		feed_ws_free(u->ws);
 	if (u->sim != NULL)
 		feed_sim_free(u->sim);
-	if (u->replay_fp != NULL)
-		fclose(u->replay_fp);
-	if (u->cap_fp != NULL) {
-		fflush(u->cap_fp);
-		fclose(u->cap_fp);
-		wbuf_fini(&u->cap);
+	feed_capture_reader_free(u->replay);
+	if (u->capw != NULL) {
+		int rc = feed_capture_writer_close(u->capw);
+
+		if (rc != 0)
+			log_err("capture %s: %s (closing)", u->cap_path,
+			    err_str(rc));
 	}
+	free(u->cap_path);
 	free_symbols(u->subscribed);
 	wbuf_fini(&u->frame);
-	free(u->rbuf);
 	config_unref(u->cfg);
 	free(u);
 }

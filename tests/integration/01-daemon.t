@@ -61,6 +61,23 @@ is($st >> 8, 1, 'token refused on the command line');
 like($err, qr/--token: not accepted on the command line/, 'with a reason');
 unlike($err, qr/\Q$secret\E/, 'the refused token is not echoed');
 
+# A mis-spelled secret line (`token=...`, `key: value`) is an error that
+# names the key and never shows what follows it.
+write_file("$dir/typo.conf",
+    "token=$secret\nhttp_auth_token:$secret\nFINNHUB_TOKEN=$secret\n", 0600);
+($st, $out, $err) = run_cmd([$bin, '-c', "$dir/typo.conf", '--check-config']);
+is($st >> 8, 1, 'key=value lines are errors');
+like($err, qr/typo\.conf:1: unknown key "token\.\.\."/,
+    'naming the key only') or diag($err);
+like($err, qr/typo\.conf:2: unknown key "http_auth_token\.\.\."/,
+    'also with a colon');
+like($err, qr/separated by a space/, 'saying how keys and values go');
+unlike($err, qr/\Q$secret\E/, 'never echoing the value');
+($st, $out, $err) = run_cmd([$bin, "--http_auth_token:$secret",
+    "--token=$secret", "--FINNHUB_TOKEN=$secret", '--check-config']);
+is($st >> 8, 1, 'the same typos on the command line are errors');
+unlike($err, qr/\Q$secret\E/, 'and never echo the value') or diag($err);
+
 ($st, $out, $err) = run_cmd([$bin, '--feed', 'finnhub', '--check-config']);
 is($st >> 8, 1, 'feed finnhub without a token is an error');
 like($err, qr/finnhub needs a token/, 'saying what is missing');
@@ -102,7 +119,9 @@ sub running {
 # Daemonize with a pidfile; a second instance is refused; SIGTERM removes
 # the pidfile.
 my $pidfile = "$dir/finnstreamd.pid";
+write_file("$dir/d.conf", "feed sim\n", 0600);
 ($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
+    '-c', "$dir/d.conf",
     '--kafka_listen', '127.0.0.1:0', '--data_dir', "$dir/data",
     '--log_file', "$dir/daemon.log"], 20);
 is($st, 0, '-d returns 0 once the daemon is up') or diag($err);
@@ -124,6 +143,20 @@ kill 'HUP', $pid;
 my $end = time + 5 * tmult();
 sleep 0.05 while !-s "$dir/daemon.log" && time < $end;
 like(slurp("$dir/daemon.log"), qr/SIGHUP/, 'SIGHUP reopens log_file');
+
+# After -d, stderr is /dev/null: a reload's errors go to the log too.
+write_file("$dir/d.conf", "feed sim\npartitions 0\ntoken=$secret\n", 0600);
+kill 'HUP', $pid;
+$end = time + 5 * tmult();
+sleep 0.05 while slurp("$dir/daemon.log") !~ /keeping the old one/ &&
+    time < $end;
+my $dlog = slurp("$dir/daemon.log");
+like($dlog, qr/d\.conf:2: partitions: 0 is out of range/,
+    'a detached daemon logs the errors of a failed reload');
+like($dlog, qr/d\.conf:3: unknown key "token\.\.\."/, 'each of them');
+like($dlog, qr/keeping the old one/, 'and keeps its configuration');
+unlike($dlog, qr/\Q$secret\E/, 'without the secret');
+ok(running($pid), 'still running');
 
 kill 'TERM', $pid;
 $end = time + 10 * tmult();

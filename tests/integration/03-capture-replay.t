@@ -32,7 +32,7 @@ open(my $fh, '>>', $cap) or die;
 print $fh "\0\0\1\x8c" . ("x" x 7);
 close $fh;
 $d = Daemon->new(args => ['--sim_rate', '1000', '--capture', $cap]);
-ok($d->log_like(qr/cutting a damaged tail of 11 bytes/),
+ok($d->log_like(qr/cutting a torn final record of 11 bytes/),
     'a torn tail is cut, and said so') or diag($d->log);
 sleep 0.5;
 $d->stop;
@@ -42,6 +42,28 @@ ok($r->log_like(qr/replay: finished/, 10), 'the appended capture replays')
 unlike($r->log, qr/bad record|torn/, 'to its end, without damage');
 cmp_ok($r->count, '>', $n1, 'with the trades of both runs');
 $r->stop;
+
+# One flipped byte in the middle is damage, not a torn tail: the daemon
+# refuses to append, names the offset, and leaves the file as it is.
+{
+	my $size = -s $cap;
+	open(my $fh, '+<', $cap) or die;
+	binmode $fh;
+	seek($fh, int($size / 2), 0);
+	read($fh, my $c, 1);
+	seek($fh, int($size / 2), 0);
+	print $fh chr(ord($c) ^ 0x20);
+	close $fh;
+	my $damaged = slurp($cap);
+	my ($st, $out, $err) = Daemon::run_cmd([$ENV{FINNSTREAMD},
+	    '--sim_rate', '1000', '--capture', $cap, '--kafka_listen',
+	    '127.0.0.1:0', '--data_dir', "$dir/d3"], 10);
+	isnt($st, 0, 'a capture damaged in the middle: start-up refused');
+	like($err, qr/damaged record at byte \d+ .*left as it is/,
+	    'naming the offset and what to do') or diag($err);
+	is(-s $cap, $size, 'the capture keeps every byte');
+	ok(slurp($cap) eq $damaged, 'unchanged');
+}
 
 # Not a capture: a clear error at start-up.
 open($fh, '>', "$dir/junk") or die;
