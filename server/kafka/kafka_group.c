@@ -108,10 +108,17 @@ kafka_group_state_name(enum kafka_group_state s)
 /* ------------------------------------------------------------------ */
 /* Small helpers */
 
+/* A NUL-terminated copy of all of b's bytes (lengths are kept apart,
+ * so a NUL inside b cannot shorten what is compared later). */
 static char *
 bytes_dup(struct kafka_group_bytes b)
 {
-	return xstrndup(b.len ? (const char *)b.p : "", b.len);
+	char *s = xmalloc(b.len + 1);
+
+	if (b.len > 0)
+		memcpy(s, b.p, b.len);
+	s[b.len] = '\0';
+	return s;
 }
 
 static int
@@ -592,7 +599,10 @@ join_check(const struct kafka_group_join_req *rq)
 {
 	size_t i;
 
-	if (rq->group_id.len == 0)
+	/* A NUL could not round-trip through the C strings ids are kept
+	 * in (nor through groupstore): such an id is invalid here. */
+	if (rq->group_id.len == 0 ||
+	    memchr(rq->group_id.p, '\0', rq->group_id.len))
 		return KAFKA_ERR_INVALID_GROUP_ID;
 	if (rq->session_timeout_ms < KAFKA_GROUP_MIN_SESSION_MS ||
 	    rq->session_timeout_ms > KAFKA_GROUP_MAX_SESSION_MS)

@@ -376,6 +376,16 @@ test_errors_and_protocols(void)
 	rq = jreq("", "");
 	join(co, &rq, &a, 0);
 	is_int(a.error, KAFKA_ERR_INVALID_GROUP_ID, "empty group id");
+	/* A group id with a NUL inside (found by fuzzing the listener: it
+	 * was kept as a shorter C string and compared at its full length). */
+	rq = jreq("e", "");
+	rq.group_id.p = "g\0x";
+	rq.group_id.len = 3;
+	memset(&a, 0, sizeof(a));
+	join(co, &rq, &a, 0);
+	is_int(a.error, KAFKA_ERR_INVALID_GROUP_ID, "a NUL in the group id");
+	is_int(kafka_group_heartbeat(co, rq.group_id, B("m"), 1, 0),
+	    KAFKA_ERR_UNKNOWN_MEMBER_ID, "and no such group exists after it");
 	rq = jreq("e", "");
 	rq.session_timeout_ms = 5999;
 	join(co, &rq, &a, 0);
