@@ -64,6 +64,7 @@ struct config {
 	int64_t trades_retention_days; /* 0: off */
 	int64_t bars_retention_days;   /* 0: off */
 	int64_t http_max_body_bytes;
+	int64_t group_initial_rebalance_delay_ms;
 
 	/* -c FILE and --check-config come from the command line only;
 	 * pidfile and daemonize are keys like the rest (-d sets the latter). */

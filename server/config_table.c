@@ -92,6 +92,10 @@ const struct config_option config_options[] = {
         OFF(bars_retention_days), "days of bars kept (0: off)"},
     {"http_max_body_bytes", CONFIG_BYTES, CONFIG_F_INERT, 1024, GIB, "1m",
         OFF(http_max_body_bytes), "largest HTTP request body"},
+    {"group_initial_rebalance_delay_ms", CONFIG_MS, 0, 0, 300000, "3000",
+        OFF(group_initial_rebalance_delay_ms),
+        "how long a new consumer group waits for more members before "
+        "its first assignment"},
     {"pidfile", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL, OFF(pidfile),
         "write the daemon's pid here"},
     {"daemonize", CONFIG_BOOL, 0, 0, 1, "no", OFF(daemonize),

@@ -11,6 +11,8 @@
  *   +----------+        append hook: wakes parked Fetches
  *   |  seglog  | <----- server/kafka/ (Produce) <---- kcat -P, any producer
  *   +----------+ -----> server/kafka/ (Fetch) ------> kcat -C, any consumer
+ *                       server/kafka/kafka_group.c: consumer groups, their
+ *                       commits in storage/groupstore.c (groups.state)
  *        |
  *        v  (3) aggregator: 1-second bars per symbol        [later stage]
  *        v  (4) colstore: trades + bars on disk             [later stage]
@@ -46,6 +48,7 @@
 #include "server/log.h"
 #include "server/pipeline.h"
 #include "server/stats.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 
 #define PIPELINE_MAGIC  0x70697065
@@ -60,6 +63,7 @@ struct pipeline {
 	struct evdns_base *dns;
 	struct seglog *seglog;
 	struct seglog_topic *trades;
+	struct groupstore *groups; /* committed consumer offsets */
 	struct kafka_server *kafka;
 	struct feed_ingest *ingest;
 	struct feed_upstream *upstream;
@@ -185,7 +189,13 @@ pipeline_start(
 		    cfg->topic, seglog_topic_partitions(p->trades), state,
 		    cfg->partitions);
 
-	p->kafka = kafka_server_new(base, cfg, p->seglog);
+	/* Committed offsets refuse a damaged file like the log state. */
+	snprintf(state, sizeof(state), "%s/groups.state", cfg->data_dir);
+	if ((rc = groupstore_open(state, &p->groups)) != 0) {
+		log_err("consumer group offsets %s: %s", state, err_str(rc));
+		goto fail;
+	}
+	p->kafka = kafka_server_new(base, cfg, p->seglog, p->groups);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
 
@@ -260,6 +270,8 @@ pipeline_free(struct pipeline *p)
 		evdns_base_free(p->dns, 0);
 	if (p->seglog != NULL)
 		seglog_free(p->seglog);
+	/* Every acknowledged commit is on disk already; nothing to flush. */
+	groupstore_free(p->groups);
 	log_info("trades: %llu received, %llu bad messages, %llu reconnects",
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,

@@ -1132,6 +1132,14 @@ out:
 	return off;
 }
 
+int64_t
+seglog_max_timestamp(const struct seglog_topic *t, int part)
+{
+	const struct seglog_part *p = part_get(t, part);
+
+	return p == NULL || p->nsegs == 0 ? -1 : p->max_ts;
+}
+
 int
 seglog_cursor_next(
     struct seglog_cursor *c, const uint8_t **batch, size_t *len, int64_t *lost)

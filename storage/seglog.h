@@ -146,6 +146,14 @@ size_t seglog_read(struct seglog_topic *t, int part, int64_t offset,
 int64_t seglog_offset_for_time(
     struct seglog_topic *t, int part, int64_t ts, int64_t *found_ts);
 
+/*
+ * The largest record timestamp ever appended to the partition (a running
+ * maximum, so it may belong to a batch retention dropped), or -1 when the
+ * partition holds nothing.  With seglog_offset_for_time it finds the
+ * newest record (ListOffsets -3).
+ */
+int64_t seglog_max_timestamp(const struct seglog_topic *t, int part);
+
 void seglog_seg_ref(struct seglog_seg *s);
 void seglog_seg_unref(struct seglog_seg *s);
 

@@ -65,6 +65,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include <openssl/evp.h>
+
 #include "base/assert.h"
 #include "base/err.h"
 #include "base/membudget.h"
@@ -75,6 +77,7 @@
 #include "proto/wbuf.h"
 #include "server/config.h"
 #include "server/kafka/kafka_api.h"
+#include "server/kafka/kafka_coord.h"
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
@@ -126,6 +129,7 @@ struct kafka_conn {
 	struct event *resume; /* drive again on the next loop turn */
 	struct event *park_timer;
 	kafka_park_fn park_fn;
+	void (*park_cancel)(void *arg); /* kafka_conn_wait's, or NULL */
 	void *park_arg;
 	struct kafka_watch *watch;
 	int nwatch;
@@ -155,6 +159,9 @@ struct kafka_server {
 	char adv_host[256];
 	int adv_port;
 	int port;
+	struct kafka_coord *coord;
+	struct kafka_uuid *topic_ids; /* by seglog topic index (a cache) */
+	size_t ntopic_ids;
 };
 
 /* The dispatch table: what this broker serves, and advertises. */
@@ -163,6 +170,15 @@ static const struct kafka_api_entry *const kafka_apis[] = {
     &kafka_api_fetch_entry,
     &kafka_api_list_offsets_entry,
     &kafka_api_metadata_entry,
+    &kafka_api_offset_commit_entry,
+    &kafka_api_offset_fetch_entry,
+    &kafka_api_find_coordinator_entry,
+    &kafka_api_join_group_entry,
+    &kafka_api_heartbeat_entry,
+    &kafka_api_leave_group_entry,
+    &kafka_api_sync_group_entry,
+    &kafka_api_describe_groups_entry,
+    &kafka_api_list_groups_entry,
     &kafka_api_versions_entry,
 };
 #define KAFKA_NAPIS (sizeof(kafka_apis) / sizeof(kafka_apis[0]))
@@ -260,6 +276,12 @@ kafka_conn_wbuf(struct kafka_conn *c)
 	return &c->w;
 }
 
+struct arena *
+kafka_conn_arena(struct kafka_conn *c)
+{
+	return &c->arena;
+}
+
 const char *
 kafka_conn_peer(const struct kafka_conn *c)
 {
@@ -307,6 +329,50 @@ kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
 }
 
 /* ------------------------------------------------------------------ */
+/* Topic ids */
+
+void
+kafka_topic_id(const struct seglog_topic *t, struct kafka_uuid *out)
+{
+	static const char domain[] = "finnstream topic id\n";
+	const char *name = seglog_topic_name(t);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+
+	if (mc == NULL || EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(mc, domain, sizeof(domain) - 1) != 1 ||
+	    EVP_DigestUpdate(mc, name, strlen(name)) != 1 ||
+	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1 || mdlen < KAFKA_UUID_LEN)
+		fatalx("kafka: SHA-256 failed for a topic id");
+	EVP_MD_CTX_free(mc);
+	memcpy(out->b, md, KAFKA_UUID_LEN);
+	/* RFC 9562 version 8 (custom), variant 10: never the zero id, nor
+	 * Kafka's reserved metadata-topic id (version 0). */
+	out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
+	out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+}
+
+struct seglog_topic *
+kafka_topic_by_id(struct kafka_req_ctx *ctx, const struct kafka_uuid *id)
+{
+	struct kafka_server *ks = ctx->ks;
+	struct seglog_topic *t;
+	size_t i;
+
+	/* Topics are only ever added, in order: extend the cache. */
+	while ((t = seglog_topic_at(ctx->seglog, ks->ntopic_ids)) != NULL) {
+		ks->topic_ids = xreallocarray(
+		    ks->topic_ids, ks->ntopic_ids + 1, sizeof(*ks->topic_ids));
+		kafka_topic_id(t, &ks->topic_ids[ks->ntopic_ids++]);
+	}
+	for (i = 0; i < ks->ntopic_ids; i++)
+		if (memcmp(ks->topic_ids[i].b, id->b, KAFKA_UUID_LEN) == 0)
+			return seglog_topic_at(ctx->seglog, i);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Parking (long-poll) */
 
 static unsigned
@@ -342,6 +408,7 @@ kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
 	c->watch = watch;
 	c->nwatch = nwatch;
 	c->park_fn = fn;
+	c->park_cancel = NULL;
 	c->park_arg = arg;
 	if (wait_ms < 0)
 		wait_ms = 0;
@@ -354,10 +421,40 @@ kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
 	return KAFKA_PARKED;
 }
 
+int
+kafka_conn_wait(struct kafka_req_ctx *ctx, kafka_park_fn fn,
+    void (*cancel)(void *arg), void *arg)
+{
+	struct kafka_conn *c = ctx->conn;
+
+	ASSERT(c->state == KCONN_READING);
+	c->watch = NULL;
+	c->nwatch = 0;
+	c->park_fn = fn;
+	c->park_cancel = cancel;
+	c->park_arg = arg;
+	conn_set_state(c, KCONN_PARKED);
+	return KAFKA_PARKED;
+}
+
+static void conn_poll_parked(struct kafka_conn *c, int expired);
+
+void
+kafka_conn_wake(struct kafka_conn *c)
+{
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (c->state == KCONN_PARKED)
+		conn_poll_parked(c, 0);
+}
+
+/* Leave PARKED; a request that did not answer is cancelled first. */
 static void
 conn_unpark(struct kafka_conn *c)
 {
 	int i;
+
+	if (c->park_cancel != NULL)
+		c->park_cancel(c->park_arg);
 
 	for (i = 0; i < c->nwatch; i++) {
 		struct kafka_watch *w = &c->watch[i];
@@ -369,6 +466,7 @@ conn_unpark(struct kafka_conn *c)
 	c->watch = NULL;
 	c->nwatch = 0;
 	c->park_fn = NULL;
+	c->park_cancel = NULL;
 	c->park_arg = NULL;
 	evtimer_del(c->park_timer);
 }
@@ -497,6 +595,7 @@ conn_poll_parked(struct kafka_conn *c, int expired)
 	}
 	ASSERT(rc == 1 || !expired);
 	if (rc == 1) {
+		c->park_cancel = NULL; /* answered: nothing to cancel */
 		conn_set_state(c, KCONN_READING);
 		event_active(c->resume, EV_TIMEOUT, 1);
 	}
@@ -598,6 +697,7 @@ conn_request(struct kafka_conn *c, const uint8_t *p, size_t flen)
 	ctx.conn = c;
 	ctx.cfg = c->ks->cfg;
 	ctx.seglog = c->ks->seglog;
+	ctx.coord = c->ks->coord;
 	ctx.peer = c->peer;
 	ctx.body = p + 4 + rc;
 	ctx.body_len = flen - 4 - (size_t)rc;
@@ -1001,8 +1101,8 @@ on_accept_error(struct evconnlistener *lis, void *arg)
 /* The server */
 
 struct kafka_server *
-kafka_server_new(
-    struct event_base *base, const struct config *cfg, struct seglog *sl)
+kafka_server_new(struct event_base *base, const struct config *cfg,
+    struct seglog *sl, struct groupstore *gs)
 {
 	struct kafka_server *ks;
 
@@ -1011,6 +1111,8 @@ kafka_server_new(
 	ks->base = base;
 	ks->cfg = config_ref(cfg); /* kept for life: its keys need a restart */
 	ks->seglog = sl;
+	ks->coord = kafka_coord_new(
+	    base, gs, (int32_t)cfg->group_initial_rebalance_delay_ms);
 	ks->accept_retry = evtimer_new(base, on_accept_retry, ks);
 	if (ks->accept_retry == NULL)
 		fatalx("kafka: out of memory for the listener");
@@ -1118,6 +1220,9 @@ kafka_server_free(struct kafka_server *ks)
 	if (ks->lis != NULL)
 		evconnlistener_free(ks->lis);
 	event_free(ks->accept_retry);
+	/* After the connections: closing them cancels their group waits. */
+	kafka_coord_free(ks->coord);
+	free(ks->topic_ids);
 	free(ks->woken);
 	ks->magic = 0;
 	config_unref(ks->cfg);

@@ -27,11 +27,13 @@
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 
 static struct event_base *evb;
 static struct kafka_server *ks;
 static struct seglog *slog;
+static struct groupstore *gstore;
 static struct config cfg;
 static int port;
 
@@ -64,7 +66,9 @@ setup(void)
 	    seglog_topic_create(slog, "trades", 6, 2, NULL) != 0)
 		abort();
 	seglog_set_append_hook(slog, on_append, NULL);
-	ks = kafka_server_new(evb, &cfg, slog);
+	if (groupstore_open(NULL, &gstore) != 0)
+		abort();
+	ks = kafka_server_new(evb, &cfg, slog, gstore);
 	if (kafka_server_listen(ks) != 0)
 		abort();
 	port = kafka_server_port(ks);
