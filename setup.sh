@@ -4,9 +4,15 @@
 #   ./setup.sh run     install what is missing, build, start finnstreamd
 #                      on its built-in sim feed (no token needed)
 #   ./setup.sh check   install what is missing, build, run make check
-#   ./setup.sh deps    only install the Debian packages
+#   ./setup.sh deps    only install the Debian and npm packages
 #
 # Extra arguments after `run` go to finnstreamd (e.g. --sim_rate 2000).
+#
+# The Kafka client tests also use two Node.js clients from npm, installed
+# into .npm-deps/ (ignored by git and the build): kafkajs, and
+# @platformatic/kafka, a client that speaks only the flexible versions of
+# the protocol.  Without node/npm (or without the registry) those tests
+# are skipped, and say why.
 set -eu
 
 cd "$(dirname "$0")"
@@ -15,6 +21,10 @@ PACKAGES="build-essential autoconf automake autoconf-archive pkgconf
 libevent-dev libssl-dev libwslay-dev libcjson-dev perl openssl
 kcat python3 python3-websockets python3-kafka python3-confluent-kafka
 clang libclang-rt-14-dev clang-format librdkafka-dev iperf3"
+
+# npm packages for the Kafka client tests, pinned.
+NPM_PACKAGES="kafkajs@2.2.4 @platformatic/kafka@1.35.0"
+NPM_DIR=.npm-deps
 
 deps() {
 	missing=
@@ -31,6 +41,28 @@ deps() {
 	    --no-install-recommends $missing
 }
 
+# Node.js clients for the tests: Debian's nodejs and npm when the machine
+# has no node; the npm packages once (a failure only skips those tests).
+npm_deps() {
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1
+	then
+		SUDO=
+		[ "$(id -u)" -eq 0 ] || SUDO=sudo
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		    --no-install-recommends nodejs npm || return 0
+	fi
+	[ -f "$NPM_DIR/node_modules/kafkajs/package.json" ] &&
+	    [ -f "$NPM_DIR/node_modules/@platformatic/kafka/package.json" ] &&
+	    return 0
+	echo "setup: installing npm packages into $NPM_DIR: $NPM_PACKAGES"
+	mkdir -p "$NPM_DIR"
+	npm install --prefix "$NPM_DIR" --no-save --no-package-lock \
+	    --no-audit --no-fund --loglevel=error $NPM_PACKAGES ||
+	    echo "setup: npm install failed; the Node.js client tests will" \
+	        "be skipped" >&2
+}
+
 build() {
 	[ -x configure ] || autoreconf -fi
 	mkdir -p build
@@ -44,6 +76,7 @@ cmd=${1:-run}
 case "$cmd" in
 deps)
 	deps
+	npm_deps
 	;;
 run)
 	deps
@@ -58,6 +91,7 @@ run)
 	;;
 check)
 	deps
+	npm_deps
 	(build && make -j"$(nproc)" check)
 	;;
 *)

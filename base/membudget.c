@@ -16,6 +16,8 @@ membudget_init(struct membudget *b, uint64_t limit)
 	atomic_store(&b->peak, 0);
 	atomic_store(&b->refused, 0);
 	b->limit = limit;
+	b->reclaim = NULL;
+	b->reclaim_arg = NULL;
 }
 
 static void
@@ -43,6 +45,29 @@ membudget_charge(struct membudget *b, size_t n)
 	} while (!atomic_compare_exchange_weak_explicit(&b->used, &used,
 	    used + n, memory_order_relaxed, memory_order_relaxed));
 	note_peak(b, used + n);
+	return 0;
+}
+
+void
+membudget_set_reclaim(struct membudget *b, membudget_reclaim_fn fn, void *arg)
+{
+	b->reclaim = fn;
+	b->reclaim_arg = arg;
+}
+
+int
+membudget_charge_reclaim(struct membudget *b, size_t n)
+{
+	while (membudget_charge(b, n) != 0) {
+		uint64_t used = membudget_used(b);
+		size_t need;
+
+		if (b->reclaim == NULL || n > b->limit)
+			return ERR_NOMEM;
+		need = used + n > b->limit ? (size_t)(used + n - b->limit) : 1;
+		if (b->reclaim(b->reclaim_arg, need) == 0)
+			return ERR_NOMEM;
+	}
 	return 0;
 }
 

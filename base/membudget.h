@@ -21,11 +21,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A reclaimer frees memory charged to the budget when a charge would pass
+ * the limit (the log evicts its oldest segments).  It is asked for need
+ * bytes and returns how many it released (0: it has nothing left).
+ */
+typedef size_t (*membudget_reclaim_fn)(void *arg, size_t need);
+
 struct membudget {
 	_Atomic uint64_t used;
 	_Atomic uint64_t peak;
 	_Atomic uint64_t refused; /* charges refused so far */
 	uint64_t limit;           /* 0: unlimited */
+	membudget_reclaim_fn reclaim;
+	void *reclaim_arg;
 };
 
 /* The process's budget; its limit is set from max_memory at start-up. */
@@ -38,6 +47,17 @@ void membudget_init(struct membudget *b, uint64_t limit);
  * pass the limit.
  */
 int membudget_charge(struct membudget *b, size_t n);
+
+/*
+ * The same, but when the limit is in the way first ask the reclaimer to
+ * make room.  Only the thread that owns the reclaimer's memory (the event
+ * loop) may call this.
+ */
+int membudget_charge_reclaim(struct membudget *b, size_t n);
+
+/* Set the reclaimer (NULL: none). */
+void membudget_set_reclaim(
+    struct membudget *b, membudget_reclaim_fn fn, void *arg);
 
 /* Charge n bytes even past the limit (memory already held that must be
  * counted, e.g. a segment retention will drop next). */

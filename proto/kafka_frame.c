@@ -205,6 +205,37 @@ static const char *const err_names[KAFKA_ERR__LAST + 1] = {
     "GROUP_SUBSCRIBED_TO_TOPIC",
     "INVALID_RECORD",
     "UNSTABLE_OFFSET_COMMIT",
+    "THROTTLING_QUOTA_EXCEEDED",
+    "PRODUCER_FENCED",
+    "RESOURCE_NOT_FOUND",
+    "DUPLICATE_RESOURCE",
+    "UNACCEPTABLE_CREDENTIAL",
+    "INCONSISTENT_VOTER_SET",
+    "INVALID_UPDATE_VERSION",
+    "FEATURE_UPDATE_FAILED",
+    "PRINCIPAL_DESERIALIZATION_FAILURE",
+    "SNAPSHOT_NOT_FOUND",
+    "POSITION_OUT_OF_RANGE",
+    "UNKNOWN_TOPIC_ID",
+    "DUPLICATE_BROKER_REGISTRATION",
+    "BROKER_ID_NOT_REGISTERED",
+    "INCONSISTENT_TOPIC_ID",
+    "INCONSISTENT_CLUSTER_ID",
+    "TRANSACTIONAL_ID_NOT_FOUND",
+    "FETCH_SESSION_TOPIC_ID_ERROR",
+    "INELIGIBLE_REPLICA",
+    "NEW_LEADER_ELECTED",
+    "OFFSET_MOVED_TO_TIERED_STORAGE",
+    "FENCED_MEMBER_EPOCH",
+    "UNRELEASED_INSTANCE_ID",
+    "UNSUPPORTED_ASSIGNOR",
+    "STALE_MEMBER_EPOCH",
+    "MISMATCHED_ENDPOINT_TYPE",
+    "UNSUPPORTED_ENDPOINT_TYPE",
+    "UNKNOWN_CONTROLLER_ID",
+    "UNKNOWN_SUBSCRIPTION_ID",
+    "TELEMETRY_TOO_LARGE",
+    "INVALID_REGISTRATION",
 };
 
 const char *
@@ -296,6 +327,14 @@ kafka_str_eq(struct kafka_str s, const char *c)
 	size_t n = strlen(c);
 
 	return s.len >= 0 && (size_t)s.len == n && memcmp(s.p, c, n) == 0;
+}
+
+int
+kafka_uuid_is_zero(const struct kafka_uuid *u)
+{
+	static const struct kafka_uuid zero;
+
+	return memcmp(u->b, zero.b, KAFKA_UUID_LEN) == 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -558,6 +597,19 @@ kafka_rd_ftags(struct rbuf *r, int flex)
 		kafka_rd_tags(r);
 }
 
+struct kafka_uuid
+kafka_rd_uuid(struct rbuf *r)
+{
+	struct kafka_uuid u;
+	const uint8_t *p = rbuf_bytes(r, KAFKA_UUID_LEN);
+
+	if (p != NULL)
+		memcpy(u.b, p, KAFKA_UUID_LEN);
+	else
+		memset(u.b, 0, KAFKA_UUID_LEN);
+	return u;
+}
+
 /* ------------------------------------------------------------------ */
 /* Writers */
 
@@ -712,4 +764,10 @@ kafka_wr_ftags(struct wbuf *w, int flex)
 {
 	if (flex)
 		kafka_wr_tags(w);
+}
+
+void
+kafka_wr_uuid(struct wbuf *w, const struct kafka_uuid *u)
+{
+	wbuf_put(w, u->b, KAFKA_UUID_LEN);
 }

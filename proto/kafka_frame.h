@@ -179,7 +179,38 @@ enum kafka_error {
 	KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC = 86,
 	KAFKA_ERR_INVALID_RECORD = 87,
 	KAFKA_ERR_UNSTABLE_OFFSET_COMMIT = 88,
-	KAFKA_ERR__LAST = 88 /* highest code kafka_err_name knows */
+	KAFKA_ERR_THROTTLING_QUOTA_EXCEEDED = 89,
+	KAFKA_ERR_PRODUCER_FENCED = 90,
+	KAFKA_ERR_RESOURCE_NOT_FOUND = 91,
+	KAFKA_ERR_DUPLICATE_RESOURCE = 92,
+	KAFKA_ERR_UNACCEPTABLE_CREDENTIAL = 93,
+	KAFKA_ERR_INCONSISTENT_VOTER_SET = 94,
+	KAFKA_ERR_INVALID_UPDATE_VERSION = 95,
+	KAFKA_ERR_FEATURE_UPDATE_FAILED = 96,
+	KAFKA_ERR_PRINCIPAL_DESERIALIZATION_FAILURE = 97,
+	KAFKA_ERR_SNAPSHOT_NOT_FOUND = 98,
+	KAFKA_ERR_POSITION_OUT_OF_RANGE = 99,
+	KAFKA_ERR_UNKNOWN_TOPIC_ID = 100,
+	KAFKA_ERR_DUPLICATE_BROKER_REGISTRATION = 101,
+	KAFKA_ERR_BROKER_ID_NOT_REGISTERED = 102,
+	KAFKA_ERR_INCONSISTENT_TOPIC_ID = 103,
+	KAFKA_ERR_INCONSISTENT_CLUSTER_ID = 104,
+	KAFKA_ERR_TRANSACTIONAL_ID_NOT_FOUND = 105,
+	KAFKA_ERR_FETCH_SESSION_TOPIC_ID_ERROR = 106,
+	KAFKA_ERR_INELIGIBLE_REPLICA = 107,
+	KAFKA_ERR_NEW_LEADER_ELECTED = 108,
+	KAFKA_ERR_OFFSET_MOVED_TO_TIERED_STORAGE = 109,
+	KAFKA_ERR_FENCED_MEMBER_EPOCH = 110,
+	KAFKA_ERR_UNRELEASED_INSTANCE_ID = 111,
+	KAFKA_ERR_UNSUPPORTED_ASSIGNOR = 112,
+	KAFKA_ERR_STALE_MEMBER_EPOCH = 113,
+	KAFKA_ERR_MISMATCHED_ENDPOINT_TYPE = 114,
+	KAFKA_ERR_UNSUPPORTED_ENDPOINT_TYPE = 115,
+	KAFKA_ERR_UNKNOWN_CONTROLLER_ID = 116,
+	KAFKA_ERR_UNKNOWN_SUBSCRIPTION_ID = 117,
+	KAFKA_ERR_TELEMETRY_TOO_LARGE = 118,
+	KAFKA_ERR_INVALID_REGISTRATION = 119,
+	KAFKA_ERR__LAST = 119 /* highest code kafka_err_name knows */
 };
 
 /* "Produce", "ApiVersions", ...; "Unknown" for keys not listed above. */
@@ -249,6 +280,15 @@ struct kafka_bytes {
 
 /* 1 when s is non-null and equals the NUL-terminated c. */
 int kafka_str_eq(struct kafka_str s, const char *c);
+
+/* A topic id (KIP-516): 16 bytes; all zero means "none". */
+#define KAFKA_UUID_LEN 16
+struct kafka_uuid {
+	uint8_t b[KAFKA_UUID_LEN];
+};
+
+/* 1 when u is the all-zero uuid (Kafka's ZERO_UUID: no id). */
+int kafka_uuid_is_zero(const struct kafka_uuid *u);
 
 /* ------------------------------------------------------------------ */
 /* Request header */
@@ -329,6 +369,9 @@ int32_t kafka_rd_farray(struct rbuf *r, int flex, size_t min_elem);
 void kafka_rd_tags(struct rbuf *r);
 void kafka_rd_ftags(struct rbuf *r, int flex);
 
+/* A uuid: 16 raw bytes (the same in every version). */
+struct kafka_uuid kafka_rd_uuid(struct rbuf *r);
+
 /* ------------------------------------------------------------------ */
 /*
  * Primitive writers.  Lengths: len -1 writes null (only for the n* forms;
@@ -356,5 +399,7 @@ void kafka_wr_farray(struct wbuf *w, int flex, int32_t n);
 /* An empty tag buffer (one 0 byte); the f form only when flex is set. */
 void kafka_wr_tags(struct wbuf *w);
 void kafka_wr_ftags(struct wbuf *w, int flex);
+
+void kafka_wr_uuid(struct wbuf *w, const struct kafka_uuid *u);
 
 #endif

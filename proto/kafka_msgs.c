@@ -13,98 +13,7 @@
 #include <string.h>
 
 #include "proto/kafka_msgs.h"
-
-/* Smallest encodings, for checking counts against the bytes left. */
-#define MIN_STR(flex)   ((flex) ? 1u : 2u)
-#define MIN_ARRAY(flex) ((flex) ? 1u : 4u)
-#define MIN_TAGS(flex)  ((flex) ? 1u : 0u)
-
-struct dec {
-	struct rbuf r;
-	struct arena *a;
-	int flex;
-	size_t mark; /* start of the element being decoded, for err_off */
-};
-
-static int
-dec_begin(struct dec *d, const uint8_t *p, size_t n, int api_key, int ver,
-    int min_ver, int max_ver, struct arena *a, size_t *err_off)
-{
-	rbuf_init(&d->r, p, n);
-	d->a = a;
-	d->flex = kafka_request_flexible(api_key, ver);
-	d->mark = 0;
-	if (ver < min_ver || ver > max_ver) {
-		if (err_off != NULL)
-			*err_off = 0;
-		return ERR_UNSUPPORTED;
-	}
-	if (n > INT32_MAX) {
-		if (err_off != NULL)
-			*err_off = 0;
-		return ERR_TOO_BIG;
-	}
-	return 0;
-}
-
-/* Remember where the next element starts, unless decoding already failed. */
-static void
-dec_mark(struct dec *d)
-{
-	if (!d->r.err)
-		d->mark = rbuf_off(&d->r);
-}
-
-static int
-dec_end(struct dec *d, size_t *err_off)
-{
-	if (!d->r.err && rbuf_left(&d->r) != 0) {
-		/* Trailing bytes: a version mix-up or garbage. */
-		d->mark = rbuf_off(&d->r);
-		d->r.err = ERR_MALFORMED;
-	}
-	if (d->r.err) {
-		if (err_off != NULL)
-			*err_off = d->mark;
-		return d->r.err;
-	}
-	return (int)rbuf_off(&d->r);
-}
-
-/*
- * An array count for a non-nullable array, checked against the bytes left
- * (min_elem per element) and KAFKA_MAX_ARRAY.  Null is malformed here.
- */
-static int32_t
-dec_count(struct dec *d, size_t min_elem)
-{
-	int32_t n = kafka_rd_farray(&d->r, d->flex, min_elem);
-
-	if (d->r.err)
-		return 0;
-	if (n < 0) {
-		rbuf_fail(&d->r, ERR_MALFORMED);
-		return 0;
-	}
-	if (n > KAFKA_MAX_ARRAY) {
-		rbuf_fail(&d->r, ERR_TOO_BIG);
-		return 0;
-	}
-	return n;
-}
-
-/* Zeroed room for n elements from the arena; NULL (error latched) if not. */
-static void *
-dec_array(struct dec *d, int32_t n, size_t size)
-{
-	void *p;
-
-	if (d->r.err || n <= 0)
-		return NULL;
-	if ((p = arena_calloc(d->a, (size_t)n, size)) == NULL)
-		rbuf_fail(&d->r, ERR_TOO_BIG);
-	return p;
-}
+#include "proto/kafka_msgs_int.h"
 
 /* ------------------------------------------------------------------ */
 /* ApiVersions */
@@ -176,7 +85,9 @@ kafka_decode_metadata_req(const uint8_t *p, size_t n, int16_t ver,
 	         KAFKA_METADATA_MIN_VER, KAFKA_METADATA_MAX_VER, a, err_off)) !=
 	    0)
 		return rc;
-	cnt = kafka_rd_farray(&d.r, d.flex, MIN_STR(d.flex) + MIN_TAGS(d.flex));
+	cnt = kafka_rd_farray(&d.r, d.flex,
+	    (ver >= KAFKA_METADATA_V_TOPIC_ID ? KAFKA_UUID_LEN : 0) +
+	        MIN_STR(d.flex) + MIN_TAGS(d.flex));
 	if (!d.r.err && cnt > KAFKA_MAX_ARRAY)
 		rbuf_fail(&d.r, ERR_TOO_BIG);
 	if (cnt < 0) {
@@ -189,9 +100,17 @@ kafka_decode_metadata_req(const uint8_t *p, size_t n, int16_t ver,
 		out->all_topics = 1;
 	}
 	out->topics = dec_array(&d, cnt, sizeof(*out->topics));
+	if (ver >= KAFKA_METADATA_V_TOPIC_ID)
+		out->topic_ids = dec_array(&d, cnt, sizeof(*out->topic_ids));
 	for (i = 0; i < cnt && !d.r.err; i++) {
 		dec_mark(&d);
-		out->topics[i] = kafka_rd_fstr(&d.r, d.flex);
+		if (ver >= KAFKA_METADATA_V_TOPIC_ID) {
+			/* A topic may be named by id, name, or both. */
+			out->topic_ids[i] = kafka_rd_uuid(&d.r);
+			out->topics[i] = kafka_rd_fnstr(&d.r, d.flex);
+		} else {
+			out->topics[i] = kafka_rd_fstr(&d.r, d.flex);
+		}
 		kafka_rd_ftags(&d.r, d.flex);
 	}
 	if (!d.r.err)
@@ -199,6 +118,10 @@ kafka_decode_metadata_req(const uint8_t *p, size_t n, int16_t ver,
 	dec_mark(&d);
 	if (ver >= 4)
 		out->allow_auto_topic_creation = rbuf_u8(&d.r) != 0;
+	if (ver >= 8 && ver <= 10)
+		out->include_cluster_ops = rbuf_u8(&d.r) != 0;
+	if (ver >= 8)
+		out->include_topic_ops = rbuf_u8(&d.r) != 0;
 	kafka_rd_ftags(&d.r, d.flex);
 	return dec_end(&d, err_off);
 }
@@ -242,7 +165,12 @@ kafka_encode_metadata_resp(
 		const struct kafka_metadata_topic *t = &m->topics[i];
 
 		wbuf_i16(w, t->error);
-		kafka_wr_fstr(w, flex, t->name.p, t->name.len);
+		if (ver >= 12)
+			kafka_wr_fnstr(w, flex, t->name.p, t->name.len);
+		else
+			kafka_wr_fstr(w, flex, t->name.p, t->name.len);
+		if (ver >= KAFKA_METADATA_V_TOPIC_ID)
+			kafka_wr_uuid(w, &t->topic_id);
 		if (ver >= 1)
 			wbuf_u8(w, t->is_internal ? 1 : 0);
 		kafka_wr_farray(w, flex, t->nparts);
@@ -252,12 +180,20 @@ kafka_encode_metadata_resp(
 			wbuf_i16(w, pt->error);
 			wbuf_i32(w, pt->partition);
 			wbuf_i32(w, pt->leader);
+			if (ver >= 7)
+				wbuf_i32(w, pt->leader_epoch);
 			wr_int32_array(w, flex, pt->nreplicas, pt->replicas);
 			wr_int32_array(w, flex, pt->nisr, pt->isr);
+			if (ver >= 5)
+				kafka_wr_farray(w, flex, 0); /* offline */
 			kafka_wr_ftags(w, flex);
 		}
+		if (ver >= 8)
+			wbuf_i32(w, t->authorized_ops);
 		kafka_wr_ftags(w, flex);
 	}
+	if (ver >= 8 && ver <= 10)
+		wbuf_i32(w, m->cluster_authorized_ops);
 	kafka_wr_ftags(w, flex);
 }
 
@@ -370,11 +306,15 @@ kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
 	if ((rc = dec_begin(&d, p, n, KAFKA_API_FETCH, ver, KAFKA_FETCH_MIN_VER,
 	         KAFKA_FETCH_MAX_VER, a, err_off)) != 0)
 		return rc;
-	min_topic = MIN_STR(d.flex) + MIN_ARRAY(d.flex) + MIN_TAGS(d.flex);
+	min_topic =
+	    (ver >= KAFKA_FETCH_V_TOPIC_ID ? KAFKA_UUID_LEN : MIN_STR(d.flex)) +
+	    MIN_ARRAY(d.flex) + MIN_TAGS(d.flex);
 	min_part = 4 + 8 + 4 + (ver >= 5 ? 8 : 0) + (ver >= 9 ? 4 : 0) +
-	           MIN_TAGS(d.flex);
+	           (ver >= 12 ? 4 : 0) + MIN_TAGS(d.flex);
 
-	out->replica_id = rbuf_i32(&d.r);
+	/* v15+ moved the replica id into a tagged field, which consumers
+	 * leave out. */
+	out->replica_id = ver <= 14 ? rbuf_i32(&d.r) : -1;
 	out->max_wait_ms = rbuf_i32(&d.r);
 	out->min_bytes = rbuf_i32(&d.r);
 	if (ver >= 3)
@@ -391,7 +331,12 @@ kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
 		struct kafka_fetch_topic *t = &out->topics[i];
 
 		dec_mark(&d);
-		t->name = kafka_rd_fstr(&d.r, d.flex);
+		if (ver >= KAFKA_FETCH_V_TOPIC_ID) {
+			t->id = kafka_rd_uuid(&d.r);
+			t->name.p = "";
+		} else {
+			t->name = kafka_rd_fstr(&d.r, d.flex);
+		}
 		np = dec_count(&d, min_part);
 		t->parts = dec_array(&d, np, sizeof(*t->parts));
 		for (j = 0; j < np && !d.r.err; j++) {
@@ -402,6 +347,8 @@ kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
 			pt->current_leader_epoch =
 			    ver >= 9 ? rbuf_i32(&d.r) : -1;
 			pt->fetch_offset = rbuf_i64(&d.r);
+			pt->last_fetched_epoch =
+			    ver >= 12 ? rbuf_i32(&d.r) : -1;
 			pt->log_start_offset = ver >= 5 ? rbuf_i64(&d.r) : -1;
 			pt->partition_max_bytes = rbuf_i32(&d.r);
 			kafka_rd_ftags(&d.r, d.flex);
@@ -420,7 +367,12 @@ kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
 			struct kafka_fetch_forgotten *f = &out->forgotten[i];
 
 			dec_mark(&d);
-			f->name = kafka_rd_fstr(&d.r, d.flex);
+			if (ver >= KAFKA_FETCH_V_TOPIC_ID) {
+				f->id = kafka_rd_uuid(&d.r);
+				f->name.p = "";
+			} else {
+				f->name = kafka_rd_fstr(&d.r, d.flex);
+			}
 			np = dec_count(&d, 4);
 			f->parts = dec_array(&d, np, sizeof(*f->parts));
 			for (j = 0; j < np && !d.r.err; j++)
@@ -456,11 +408,14 @@ kafka_encode_fetch_resp_head(struct wbuf *w, int16_t ver, int32_t throttle_ms,
 
 void
 kafka_encode_fetch_topic_head(struct wbuf *w, int16_t ver, const char *name,
-    int32_t namelen, int32_t nparts)
+    int32_t namelen, const struct kafka_uuid *id, int32_t nparts)
 {
 	int flex = kafka_request_flexible(KAFKA_API_FETCH, ver);
 
-	kafka_wr_fstr(w, flex, name, namelen);
+	if (ver >= KAFKA_FETCH_V_TOPIC_ID)
+		kafka_wr_uuid(w, id);
+	else
+		kafka_wr_fstr(w, flex, name, namelen);
 	kafka_wr_farray(w, flex, nparts);
 }
 
@@ -529,7 +484,8 @@ kafka_decode_list_offsets_req(const uint8_t *p, size_t n, int16_t ver,
 	         err_off)) != 0)
 		return rc;
 	min_topic = MIN_STR(d.flex) + MIN_ARRAY(d.flex) + MIN_TAGS(d.flex);
-	min_part = 4 + 8 + (ver == 0 ? 4 : 0) + MIN_TAGS(d.flex);
+	min_part =
+	    4 + 8 + (ver == 0 ? 4 : 0) + (ver >= 4 ? 4 : 0) + MIN_TAGS(d.flex);
 
 	out->replica_id = rbuf_i32(&d.r);
 	if (ver >= 2)
@@ -548,6 +504,8 @@ kafka_decode_list_offsets_req(const uint8_t *p, size_t n, int16_t ver,
 
 			dec_mark(&d);
 			pt->partition = rbuf_i32(&d.r);
+			pt->current_leader_epoch =
+			    ver >= 4 ? rbuf_i32(&d.r) : -1;
 			pt->timestamp = rbuf_i64(&d.r);
 			pt->max_num_offsets = ver == 0 ? rbuf_i32(&d.r) : 1;
 			kafka_rd_ftags(&d.r, d.flex);
@@ -594,6 +552,8 @@ kafka_encode_list_offsets_resp(
 			} else {
 				wbuf_i64(w, pt->timestamp);
 				wbuf_i64(w, pt->offset);
+				if (ver >= 4)
+					wbuf_i32(w, pt->leader_epoch);
 			}
 			kafka_wr_ftags(w, flex);
 		}

@@ -2,11 +2,13 @@
  * kafka_msgs.h: (2') Kafka request bodies decoded, response bodies
  * encoded, one pair per API the broker serves.
  *
- * Versions implemented (KAFKA_<API>_MIN_VER..MAX_VER below; the broker
- * advertises a subset, see notes/kafka.md section 1.5):
- *	ApiVersions  0-3	Metadata     0-4
- *	Produce      3-7	Fetch        4-11
- *	ListOffsets  0-2
+ * Versions implemented (KAFKA_<API>_MIN_VER..MAX_VER below), up to those
+ * of Apache Kafka 3.9; the group APIs are in kafka_group_msgs.h:
+ *	ApiVersions  0-4	Metadata     0-12
+ *	Produce      3-11	Fetch        4-17
+ *	ListOffsets  0-9
+ * Produce and Fetch start where RecordBatch v2 (magic 2) does, which is
+ * also where Kafka 4 starts them (KIP-896).
  * Every codec takes the version and derives `flex` from
  * kafka_request_flexible(); strings, arrays and tag buffers go through the
  * kafka_rd_f* / kafka_wr_f* primitives, so a flexible version of an API is
@@ -50,19 +52,30 @@
 /* Versions the codec decodes and encodes; the listener advertises the
  * subset each kafka_api_*.c entry names. */
 #define KAFKA_API_VERSIONS_MIN_VER 0
-#define KAFKA_API_VERSIONS_MAX_VER 3
+#define KAFKA_API_VERSIONS_MAX_VER 4
 #define KAFKA_METADATA_MIN_VER     0
-#define KAFKA_METADATA_MAX_VER     4
+#define KAFKA_METADATA_MAX_VER     12
 #define KAFKA_PRODUCE_MIN_VER      3
-#define KAFKA_PRODUCE_MAX_VER      7
+#define KAFKA_PRODUCE_MAX_VER      11
 #define KAFKA_FETCH_MIN_VER        4
-#define KAFKA_FETCH_MAX_VER        11
+#define KAFKA_FETCH_MAX_VER        17
 #define KAFKA_LIST_OFFSETS_MIN_VER 0
-#define KAFKA_LIST_OFFSETS_MAX_VER 2
+#define KAFKA_LIST_OFFSETS_MAX_VER 9
 
 /* Versions that brought a behaviour the broker acts on. */
-#define KAFKA_METADATA_V_AUTO_CREATE_FLAG 4 /* allow_auto_topic_creation */
-#define KAFKA_PRODUCE_V_ZSTD              7 /* zstd batches (KIP-110) */
+#define KAFKA_METADATA_V_AUTO_CREATE_FLAG 4  /* allow_auto_topic_creation */
+#define KAFKA_METADATA_V_TOPIC_ID         10 /* topic ids (KIP-516) */
+#define KAFKA_PRODUCE_V_ZSTD              7  /* zstd batches (KIP-110) */
+#define KAFKA_FETCH_V_TOPIC_ID            13 /* topics named by id */
+#define KAFKA_LIST_OFFSETS_V_MAX_TS       7  /* -3: the newest record */
+
+/* Bits of an "authorized operations" field (Kafka's AclOperation codes),
+ * and the value that means "not asked for". */
+#define KAFKA_ACL_OP_READ            3
+#define KAFKA_ACL_OP_WRITE           4
+#define KAFKA_ACL_OP_CREATE          5
+#define KAFKA_ACL_OP_DESCRIBE        8
+#define KAFKA_AUTHORIZED_OPS_OMITTED INT32_MIN
 
 /* ------------------------------------------------------------------ */
 /* ApiVersions (18) */
@@ -83,10 +96,11 @@ struct kafka_api_range {
 };
 
 /*
- * ApiVersions response body, version ver (0-3):
+ * ApiVersions response body, version ver (0-4):
  *	v0:   error i16, [key i16, min i16, max i16]
  *	v1-2: v0 + throttle_ms i32
- *	v3:   error, compact array of {key, min, max, tags}, throttle, tags
+ *	v3-4: error, compact array of {key, min, max, tags}, throttle, tags
+ *	      (no feature tags: this broker has no finalized features)
  * (always after a response header v0, see kafka_encode_response_header).
  */
 void kafka_encode_api_versions_resp(struct wbuf *w, int16_t ver, int16_t error,
@@ -114,9 +128,15 @@ struct kafka_metadata_req {
 	 */
 	int all_topics;
 	int32_t ntopics;
-	struct kafka_str *topics; /* ntopics names, arena; never null names */
+	/* ntopics names, arena; null names only from v10, where a topic may
+	 * be named by its id instead */
+	struct kafka_str *topics;
+	/* v10+: ntopics ids (zero = named by name); NULL before v10 */
+	struct kafka_uuid *topic_ids;
 	/* v4+ field; 1 for v0-v3, which behave as if it were set. */
 	int8_t allow_auto_topic_creation;
+	int8_t include_cluster_ops; /* v8-10 */
+	int8_t include_topic_ops;   /* v8+ */
 };
 
 int kafka_decode_metadata_req(const uint8_t *p, size_t n, int16_t ver,
@@ -133,6 +153,7 @@ struct kafka_metadata_part {
 	int16_t error;
 	int32_t partition;
 	int32_t leader;
+	int32_t leader_epoch; /* v7+; -1 = unknown */
 	int32_t nreplicas;
 	const int32_t *replicas;
 	int32_t nisr;
@@ -141,10 +162,12 @@ struct kafka_metadata_part {
 
 struct kafka_metadata_topic {
 	int16_t error;
-	struct kafka_str name;
-	int8_t is_internal; /* v1+ */
+	struct kafka_str name;      /* null only from v12 */
+	struct kafka_uuid topic_id; /* v10+ */
+	int8_t is_internal;         /* v1+ */
 	int32_t nparts;
 	const struct kafka_metadata_part *parts;
+	int32_t authorized_ops; /* v8+; KAFKA_AUTHORIZED_OPS_OMITTED */
 };
 
 struct kafka_metadata_resp {
@@ -155,14 +178,18 @@ struct kafka_metadata_resp {
 	int32_t controller_id;       /* v1+ */
 	int32_t ntopics;
 	const struct kafka_metadata_topic *topics;
+	int32_t cluster_authorized_ops; /* v8-10 */
 };
 
 /*
- * Metadata response body, version ver (0-4):
+ * Metadata response body, version ver (0-12):
  *	[v3+ throttle] brokers[node, host, port, (v1+) rack]
  *	(v2+) cluster_id (v1+) controller_id
- *	topics[error, name, (v1+) is_internal,
- *	       partitions[error, partition, leader, replicas[], isr[]]]
+ *	topics[error, name, (v10+) topic_id, (v1+) is_internal,
+ *	       partitions[error, partition, leader, (v7+) leader_epoch,
+ *	                  replicas[], isr[], (v5+) offline_replicas[] (empty)],
+ *	       (v8+) topic_authorized_ops]
+ *	(v8-10) cluster_authorized_ops
  * Fields a version lacks are not written.
  */
 void kafka_encode_metadata_resp(
@@ -215,9 +242,13 @@ struct kafka_produce_resp {
 };
 
 /*
- * Produce response body, version ver (3-7):
+ * Produce response body, version ver (3-11):
  *	[topic, [partition, error, base_offset, log_append_time,
- *	         (v5+) log_start_offset]], throttle_ms
+ *	         (v5+) log_start_offset,
+ *	         (v8+) record_errors[] (empty), error_message (null)]],
+ *	throttle_ms
+ * (v10's tagged current-leader fields only matter after a leader change,
+ * which a single broker never has: they are not written.)
  * (acks = 0 requests get no response at all; that is the caller's rule.)
  */
 void kafka_encode_produce_resp(
@@ -230,25 +261,28 @@ struct kafka_fetch_part {
 	int32_t partition;
 	int32_t current_leader_epoch; /* v9+; -1 before */
 	int64_t fetch_offset;
-	int64_t log_start_offset; /* v5+; -1 before (follower field) */
+	int32_t last_fetched_epoch; /* v12+; -1 before */
+	int64_t log_start_offset;   /* v5+; -1 before (follower field) */
 	int32_t partition_max_bytes;
 };
 
 struct kafka_fetch_topic {
-	struct kafka_str name;
+	struct kafka_str name; /* v0-12; empty from v13 */
+	struct kafka_uuid id;  /* v13+; zero before */
 	int32_t nparts;
 	struct kafka_fetch_part *parts; /* arena */
 };
 
 /* v7+ incremental fetch sessions: partitions to drop from the session. */
 struct kafka_fetch_forgotten {
-	struct kafka_str name;
+	struct kafka_str name; /* v7-12 */
+	struct kafka_uuid id;  /* v13+ */
 	int32_t nparts;
 	int32_t *parts; /* arena */
 };
 
 struct kafka_fetch_req {
-	int32_t replica_id; /* -1 for consumers */
+	int32_t replica_id; /* -1 for consumers (v15+: a tag, left at -1) */
 	int32_t max_wait_ms;
 	int32_t min_bytes;
 	int32_t max_bytes;      /* v3+ */
@@ -271,7 +305,7 @@ int kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
  *
  *	kafka_encode_fetch_resp_head(w, ver, throttle, error, session, nt)
  *	for each of nt topics:
- *		kafka_encode_fetch_topic_head(w, ver, name, namelen, np)
+ *		kafka_encode_fetch_topic_head(w, ver, name, namelen, id, np)
  *		for each of np partitions:
  *			kafka_encode_fetch_part_head(w, ver, &part)
  *			<caller sends exactly part.records_len record bytes
@@ -280,14 +314,16 @@ int kafka_decode_fetch_req(const uint8_t *p, size_t n, int16_t ver,
  *		kafka_encode_fetch_topic_tail(w, ver)
  *	kafka_encode_fetch_resp_tail(w, ver)
  *
- * The *_tail calls write nothing for non-flexible versions (all of those
- * implemented today) and the tag buffers of flexible ones; call them
- * anyway.  The frame size counts the record bytes (kafka_frame_end extra).
+ * The *_tail calls write nothing for non-flexible versions and the tag
+ * buffers of flexible ones (v12+); call them anyway.  A topic is written
+ * by name up to v12 and by id (which must then not be NULL) from v13.
+ * The frame size counts the record bytes (kafka_frame_end extra).
  */
 void kafka_encode_fetch_resp_head(struct wbuf *w, int16_t ver,
     int32_t throttle_ms, int16_t error, int32_t session_id, int32_t ntopics);
 void kafka_encode_fetch_topic_head(struct wbuf *w, int16_t ver,
-    const char *name, int32_t namelen, int32_t nparts);
+    const char *name, int32_t namelen, const struct kafka_uuid *id,
+    int32_t nparts);
 
 struct kafka_fetch_part_resp {
 	int32_t partition;
@@ -315,13 +351,17 @@ void kafka_encode_fetch_resp_tail(struct wbuf *w, int16_t ver);
 /* ListOffsets (2) */
 
 /* Special timestamps a ListOffsets partition may ask for. */
-#define KAFKA_OFFSET_LATEST   (-1)
-#define KAFKA_OFFSET_EARLIEST (-2)
+#define KAFKA_OFFSET_LATEST         (-1)
+#define KAFKA_OFFSET_EARLIEST       (-2)
+#define KAFKA_OFFSET_MAX_TIMESTAMP  (-3) /* v7+: the newest record */
+#define KAFKA_OFFSET_EARLIEST_LOCAL (-4) /* v8+: tiered storage */
+#define KAFKA_OFFSET_LATEST_TIERED  (-5) /* v9+: tiered storage */
 
 struct kafka_list_offsets_part {
 	int32_t partition;
-	int64_t timestamp;       /* or KAFKA_OFFSET_LATEST / _EARLIEST */
-	int32_t max_num_offsets; /* v0 only; 1 for v1+ */
+	int32_t current_leader_epoch; /* v4+; -1 before */
+	int64_t timestamp;            /* or one of the KAFKA_OFFSET_* above */
+	int32_t max_num_offsets;      /* v0 only; 1 for v1+ */
 };
 
 struct kafka_list_offsets_topic {
@@ -343,8 +383,9 @@ int kafka_decode_list_offsets_req(const uint8_t *p, size_t n, int16_t ver,
 struct kafka_list_offsets_part_resp {
 	int32_t partition;
 	int16_t error;
-	int64_t timestamp; /* v1+: -1 for the special queries */
-	int64_t offset;    /* -1 when none */
+	int64_t timestamp;    /* v1+: -1 for the special queries */
+	int64_t offset;       /* -1 when none */
+	int32_t leader_epoch; /* v4+; -1 = unknown */
 };
 
 struct kafka_list_offsets_topic_resp {
@@ -360,10 +401,10 @@ struct kafka_list_offsets_resp {
 };
 
 /*
- * ListOffsets response body, version ver (0-2):
+ * ListOffsets response body, version ver (0-9):
  *	(v2+) throttle_ms,
  *	[topic, [partition, error, v0: old_style_offsets [i64] | v1+:
- *	         timestamp, offset]]
+ *	         timestamp, offset, (v4+) leader_epoch]]
  * v0 writes a one-element offsets array ([offset]), or an empty one when
  * error is set or offset is -1 (as Kafka does).
  */

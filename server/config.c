@@ -515,6 +515,10 @@ config_finish(struct config *c)
 
 	if (c->feed == NULL)
 		c->feed = xstrdup(c->token != NULL ? "finnhub" : "sim");
+	if (c->max_memory != 0 && c->max_memory < 2 * c->max_request_bytes)
+		config_error("max_memory",
+		    "must be at least twice max_request_bytes (%lld), or 0",
+		    (long long)c->max_request_bytes);
 	if (strcmp(c->feed, "finnhub") == 0) {
 		if (c->token == NULL)
 			config_error("feed",

@@ -55,10 +55,16 @@ struct config {
 	int64_t feed_stall_ms;
 	int64_t feed_backoff_max_ms;
 	int64_t max_request_bytes;
+	int64_t max_memory; /* 0: no limit */
+	int64_t kafka_idle_ms;
+	int64_t kafka_max_connections;
+	int auto_create_topics;
+	int64_t max_topics;
 	int64_t store_flush_ms;
 	int64_t trades_retention_days; /* 0: off */
 	int64_t bars_retention_days;   /* 0: off */
 	int64_t http_max_body_bytes;
+	int64_t group_initial_rebalance_delay_ms;
 
 	/* -c FILE and --check-config come from the command line only;
 	 * pidfile and daemonize are keys like the rest (-d sets the latter). */

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@
 #include "storage/osfile.h"
 
 #define MAIN_MAGIC 0x6d61696e
+/* Blocks from this size on get pages of their own (see main). */
+#define MAIN_MMAP_THRESHOLD (128 * 1024)
 
 struct main_ctx {
 	unsigned magic;
@@ -356,6 +359,15 @@ main(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Large blocks (request buffers, big responses) are mapped and
+	 * unmapped by malloc as they come and go, so resident memory follows
+	 * what max_memory counts.  glibc otherwise raises its mmap threshold
+	 * after the first such block is freed and serves later ones from the
+	 * heap, which keeps their pages after they are freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MAIN_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, 2 * MAIN_MMAP_THRESHOLD);
 	log_hook_libs();
 	if ((m.base = event_base_new()) == NULL) {
 		log_err("event_base_new failed");

@@ -11,6 +11,8 @@
  *   +----------+        append hook: wakes parked Fetches
  *   |  seglog  | <----- server/kafka/ (Produce) <---- kcat -P, any producer
  *   +----------+ -----> server/kafka/ (Fetch) ------> kcat -C, any consumer
+ *                       server/kafka/kafka_group.c: consumer groups, their
+ *                       commits in storage/groupstore.c (groups.state)
  *        |
  *        |  append hook: wakes the aggregator
  *        v  (3) server/agg/: cursor per partition -> storage/agg_window.c
@@ -33,6 +35,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +58,13 @@
 #include "server/stats.h"
 #include "server/store/store.h"
 #include "storage/agg_window.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 
 #define PIPELINE_MAGIC  0x70697065
 #define HOUSEKEEPING_MS 1000
+/* Free heap memory worth giving back to the system (see on_housekeeping). */
+#define HEAP_TRIM_BYTES ((size_t)4 << 20)
 
 struct pipeline {
 	unsigned magic;
@@ -67,6 +73,7 @@ struct pipeline {
 	struct evdns_base *dns;
 	struct seglog *seglog;
 	struct seglog_topic *trades;
+	struct groupstore *groups; /* committed consumer offsets */
 	struct store *store;
 	struct agg_window *window;
 	struct agg *agg;
@@ -151,6 +158,25 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if (freed > 0)
 		log_debug("log retention released %zu bytes", freed);
 	seglog_get_stats(p->seglog, &ss);
+	if (ss.segments_evicted != stats.seglog_evicted_segments_total)
+		log_warn("max_memory: the log evicted its %llu oldest segments "
+		         "(%llu bytes) to make room",
+		    (unsigned long long)(ss.segments_evicted -
+		                         stats.seglog_evicted_segments_total),
+		    (unsigned long long)(ss.bytes_evicted -
+		                         stats.seglog_evicted_bytes_total));
+	stats.seglog_evicted_segments_total = ss.segments_evicted;
+	stats.seglog_evicted_bytes_total = ss.bytes_evicted;
+	stats.memory_bytes = membudget_used(&membudget_global);
+	/*
+	 * Request buffers arrive in pieces of whatever size the socket had,
+	 * many below the mmap threshold, so a burst of requests leaves the
+	 * heap with free pages between live blocks that trimming the top
+	 * cannot return.  malloc_trim() gives back every free page; it runs
+	 * only when there is enough to be worth its walk of the heap.
+	 */
+	if (mallinfo2().fordblks > HEAP_TRIM_BYTES)
+		malloc_trim(0);
 	stats.seglog_appends_total = ss.appends;
 	stats.seglog_records_total = ss.records;
 	stats.seglog_bytes_total = ss.bytes_appended;
@@ -199,7 +225,10 @@ pipeline_start(
 		log_err("data_dir %s: %s", cfg->data_dir, err_str(rc));
 		goto fail;
 	}
+	membudget_init(&membudget_global, (uint64_t)cfg->max_memory);
 	memset(&lim, 0, sizeof(lim));
+	lim.budget = &membudget_global;
+	lim.max_topics = (size_t)cfg->max_topics;
 	lim.retention_bytes = (size_t)cfg->log_retention_bytes;
 	lim.retention_ms = cfg->log_retention_ms;
 	lim.segment_bytes = SEGLOG_SEGMENT_BYTES;
@@ -226,10 +255,16 @@ pipeline_start(
 		    cfg->topic, seglog_topic_partitions(p->trades), state,
 		    cfg->partitions);
 
+	/* Committed offsets refuse a damaged file like the log state. */
+	snprintf(state, sizeof(state), "%s/groups.state", cfg->data_dir);
+	if ((rc = groupstore_open(state, &p->groups)) != 0) {
+		log_err("consumer group offsets %s: %s", state, err_str(rc));
+		goto fail;
+	}
 	if ((rc = start_store(p, cfg)) != 0)
 		goto fail;
 
-	p->kafka = kafka_server_new(base, cfg, p->seglog);
+	p->kafka = kafka_server_new(base, cfg, p->seglog, p->groups);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
 
@@ -318,6 +353,8 @@ pipeline_free(struct pipeline *p)
 	agg_window_free(p->window);
 	if (p->seglog != NULL)
 		seglog_free(p->seglog);
+	/* Every acknowledged commit is on disk already; nothing to flush. */
+	groupstore_free(p->groups);
 	log_info("trades: %llu received, %llu bad messages, %llu reconnects",
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,

@@ -29,12 +29,17 @@ struct stats {
 	uint64_t seglog_records_total;
 	uint64_t seglog_bytes_total;
 	uint64_t seglog_expired_bytes_total;
+	uint64_t seglog_evicted_bytes_total; /* by max_memory */
+	uint64_t seglog_evicted_segments_total;
 	uint64_t kafka_connections_total;
 	uint64_t kafka_requests_total;
 	uint64_t kafka_bad_requests_total; /* malformed/oversized/unknown */
 	uint64_t kafka_produce_records_total;
 	uint64_t kafka_fetch_bytes_total;
 	uint64_t kafka_conn_closed_errors_total;
+	uint64_t kafka_conn_closed_memory_total; /* a request past the budget */
+	uint64_t kafka_conn_closed_idle_total;
+	uint64_t kafka_conn_refused_total; /* accepts held at the cap */
 	uint64_t seglog_lease_waits_total; /* appends that waited for a lease */
 	/* (3) the aggregator */
 	uint64_t agg_records_total;         /* records read from the topic */
@@ -53,6 +58,7 @@ struct stats {
 	uint64_t store_bytes_written_total;
 	uint64_t store_retirements_total;
 	/* gauges */
+	uint64_t memory_bytes; /* charged to max_memory */
 	uint64_t seglog_bytes;
 	uint64_t kafka_connections;
 	uint64_t store_bytes;  /* committed bytes on disk */

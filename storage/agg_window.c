@@ -82,7 +82,9 @@ charge(struct agg_window *w, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (membudget_charge(w->mb, n) != 0)
+	/* The log's oldest segments make room first (the loop thread owns
+	 * them, as it owns the window). */
+	if (membudget_charge_reclaim(w->mb, n) != 0)
 		return ERR_NOMEM;
 	w->charged += n;
 	return 0;

@@ -43,6 +43,26 @@
  * that is not on disk.
  *  6. Every segment in a partition holds at least one batch: a segment is
  *     pushed only by the append that fills it, in the same call.
+ *  7. Every segment in a partition is on the log's age list, which runs
+ *     oldest to newest across all topics in the order segments were
+ *     pushed; a segment leaves the list when it leaves its partition.
+ *     So the list's head is the oldest segment of its own partition, and
+ *     dropping it keeps invariant 1.
+ *  8. With a budget, every byte of batch data and index a segment holds is
+ *     charged to it, from the append until the segment is freed (which a
+ *     reader's reference may delay past its leaving the partition).
+ *
+ * Memory: segment buffers are mapped pages of their own (anonymous
+ * mmap, munmap at free), so a freed segment goes back to the system at
+ * once and the unused tail of a segment costs no resident memory; heap
+ * allocation of megabyte blocks let freed memory linger (glibc raises its
+ * mmap threshold after the first free and serves later blocks from the
+ * heap).  Sanitizer builds use malloc so overflows are still caught.
+ *
+ * Retention by bytes runs at append time on the partition appended to;
+ * retention by age walks the age list from its head, a bounded number of
+ * segments per call; the budget evicts from the head of the age list.
+ * None of them visits every partition.
  *
  * Work per append and per read is per batch, never per record: append
  * copies the batch, stamps baseOffset and adds one index entry; read is
@@ -66,6 +86,7 @@
  */
 #include <config.h>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -80,6 +101,7 @@
 #include "base/assert.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/membudget.h"
 #include "base/xmalloc.h"
 #include "proto/kafka_records.h"
 #include "proto/wbuf.h"
@@ -91,15 +113,32 @@
 #define SEGLOG_STATE_MAGIC "finnstream-seglog 1\n"
 #define SEG_MAGIC          0x5345474du
 
+/* Sanitizer builds allocate segments on the heap (see the top). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SEG_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEG_HEAP 1
+#endif
+#endif
+
 struct seglog_idx {
 	int64_t base;   /* the batch's base offset */
 	int64_t max_ts; /* running max of maxTimestamp (invariant 3) */
 	size_t pos;     /* where the batch starts in buf */
 };
 
+_Static_assert(sizeof(struct seglog_idx) <= SEGLOG_BATCH_OVERHEAD,
+    "the budget charges SEGLOG_BATCH_OVERHEAD per batch for its index");
+
 struct seglog_seg {
 	unsigned magic;
 	int refs;
+	struct seglog_part *part; /* NULL once it left its partition */
+	struct seglog_seg *older; /* the age list (invariant 7) */
+	struct seglog_seg *newer;
+	struct membudget *budget; /* what charged holds is charged to */
+	size_t charged;
 	int64_t base;     /* offset of the first batch */
 	int64_t end;      /* offset after the last batch */
 	int64_t first_ms; /* append time of the first batch */
@@ -113,6 +152,7 @@ struct seglog_seg {
 };
 
 struct seglog_part {
+	struct seglog_topic *topic;
 	struct seglog_seg **segs; /* live window: [head, head + nsegs) */
 	size_t head;
 	size_t nsegs;
@@ -141,6 +181,8 @@ struct seglog {
 	size_t ntopics;
 	size_t topicscap;
 	struct seglog_topic *hash[SEGLOG_HASH];
+	struct seglog_seg *oldest; /* the age list (invariant 7) */
+	struct seglog_seg *newest;
 	seglog_append_hook hook;
 	void *hook_arg;
 	struct seglog_lease_io io; /* io.write NULL: leases written here */
@@ -241,8 +283,15 @@ seg_new(size_t cap)
 	/* cap comes from a batch size (bounded by max_batch_bytes) or the
 	 * configured segment size: a refused allocation is an error, not an
 	 * abort. */
+#ifdef SEG_HEAP
 	if ((buf = malloc(cap)) == NULL)
 		return NULL;
+#else
+	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return NULL;
+#endif
 	s = xcalloc(1, sizeof(*s));
 	s->magic = SEG_MAGIC;
 	s->refs = 1;
@@ -266,8 +315,15 @@ seglog_seg_unref(struct seglog_seg *s)
 	ASSERT(s->refs > 0);
 	if (--s->refs > 0)
 		return;
+	ASSERT(s->part == NULL);
 	s->magic = 0;
+	if (s->budget != NULL)
+		membudget_release(s->budget, s->charged);
+#ifdef SEG_HEAP
 	free(s->buf);
+#else
+	munmap(s->buf, s->cap);
+#endif
 	free(s->idx);
 	free(s);
 }
@@ -288,13 +344,15 @@ seg_add_idx(struct seglog_seg *s, int64_t base, int64_t max_ts, size_t pos)
 /* Add an empty segment at the end of p (the new active one); the caller
  * appends its first batch before returning (invariant 6). */
 static int
-part_push_seg(struct seglog_part *p, size_t cap)
+part_push_seg(struct seglog *sl, struct seglog_part *p, size_t cap)
 {
 	struct seglog_seg *s;
 
 	if ((s = seg_new(cap)) == NULL)
 		return ERR_NOMEM;
 	s->base = s->end = p->end;
+	s->part = p;
+	s->budget = sl->lim.budget;
 	if (p->head + p->nsegs == p->cap) {
 		if (p->head > 0) {
 			/* Reclaim the slots retention freed at the front. */
@@ -309,19 +367,55 @@ part_push_seg(struct seglog_part *p, size_t cap)
 		}
 	}
 	p->segs[p->head + p->nsegs++] = s;
+	s->older = sl->newest;
+	if (sl->newest != NULL)
+		sl->newest->newer = s;
+	else
+		sl->oldest = s;
+	sl->newest = s;
+	sl->st.segments++;
 	return 0;
 }
 
-static void
-part_fini(struct seglog_part *p)
+/*
+ * Drop the oldest segment of p: out of the partition and the age list,
+ * its bytes counted as released (why: expired or evicted).  Readers
+ * holding a reference keep it readable until they let go.
+ */
+static size_t
+part_drop_head(struct seglog *sl, struct seglog_part *p)
 {
-	size_t k;
+	struct seglog_seg *s = part_seg(p, 0);
+	size_t len = s->len;
 
-	for (k = 0; k < p->nsegs; k++)
-		seglog_seg_unref(part_seg(p, k));
+	ASSERT(s->part == p);
+	p->head++;
+	p->nsegs--;
+	p->start = p->nsegs > 0 ? part_seg(p, 0)->base : p->end;
+	p->bytes -= len;
+	if (s->older != NULL)
+		s->older->newer = s->newer;
+	else
+		sl->oldest = s->newer;
+	if (s->newer != NULL)
+		s->newer->older = s->older;
+	else
+		sl->newest = s->older;
+	s->older = s->newer = NULL;
+	s->part = NULL;
+	sl->st.segments--;
+	sl->st.bytes -= len;
+	seglog_seg_unref(s);
+	return len;
+}
+
+static void
+part_fini(struct seglog *sl, struct seglog_part *p)
+{
+	while (p->nsegs > 0)
+		(void)part_drop_head(sl, p);
 	free(p->segs);
 	p->segs = NULL;
-	p->nsegs = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -381,6 +475,7 @@ topic_add(struct seglog *sl, const char *name, size_t namelen, int npart,
 	for (i = 0; i < npart; i++) {
 		struct seglog_part *p = &t->parts[i];
 
+		p->topic = t;
 		p->start = p->end = p->lease = lease ? lease[i] : 0;
 		p->max_ts = INT64_MIN;
 	}
@@ -414,7 +509,8 @@ seglog_topic_create(struct seglog *sl, const char *name, size_t namelen,
 		            : 1;
 	if (npart > SEGLOG_MAX_PARTITIONS)
 		return ERR_RANGE;
-	if (sl->ntopics >= SEGLOG_MAX_TOPICS)
+	if (sl->ntopics >= SEGLOG_MAX_TOPICS ||
+	    (sl->lim.max_topics > 0 && sl->ntopics >= sl->lim.max_topics))
 		return ERR_TOO_BIG;
 	t = topic_add(sl, name, namelen, npart, NULL);
 	if (out != NULL)
@@ -446,7 +542,7 @@ topic_free(struct seglog_topic *t)
 	int i;
 
 	for (i = 0; i < t->npart; i++)
-		part_fini(&t->parts[i]);
+		part_fini(t->sl, &t->parts[i]);
 	free(t->parts);
 	free(t);
 }
@@ -780,6 +876,27 @@ seglog_sync(struct seglog *sl)
 /* ------------------------------------------------------------------ */
 /* The log */
 
+/* The budget's reclaimer: other holders (requests in flight) need room,
+ * and the log's oldest segments go first. */
+static size_t
+seglog_reclaim(void *arg, size_t need)
+{
+	struct seglog *sl = arg;
+	uint64_t before = membudget_used(sl->lim.budget), now = before;
+
+	while (sl->oldest != NULL && before - now < need) {
+		struct seglog_seg *s = sl->oldest;
+
+		sl->st.bytes_evicted += s->len;
+		sl->st.segments_evicted++;
+		(void)part_drop_head(sl, s->part);
+		now = membudget_used(sl->lim.budget);
+		if (now > before)
+			before = now; /* another holder charged meanwhile */
+	}
+	return (size_t)(before - now);
+}
+
 int
 seglog_new(const struct seglog_limits *lim, const char *state_path,
     struct seglog **out)
@@ -793,6 +910,8 @@ seglog_new(const struct seglog_limits *lim, const char *state_path,
 		sl->lim.segment_bytes = SEGLOG_SEGMENT_BYTES;
 	if (sl->lim.max_batch_bytes < KAFKA_BATCH_HEADER_LEN)
 		sl->lim.max_batch_bytes = SEGLOG_MAX_BATCH;
+	if (sl->lim.budget != NULL)
+		membudget_set_reclaim(sl->lim.budget, seglog_reclaim, sl);
 	if (state_path != NULL) {
 		sl->state_path = xstrdup(state_path);
 		if ((rc = state_load(sl)) != 0) {
@@ -815,6 +934,8 @@ seglog_free(struct seglog *sl)
 	if (sl == NULL)
 		return;
 	(void)seglog_sync(sl); /* the leases already on disk still hold */
+	if (sl->lim.budget != NULL && sl->lim.budget->reclaim_arg == sl)
+		membudget_set_reclaim(sl->lim.budget, NULL, NULL);
 	for (i = 0; i < sl->ntopics; i++)
 		topic_free(sl->topics[i]);
 	free(sl->topics);
@@ -833,6 +954,32 @@ void
 seglog_get_stats(const struct seglog *sl, struct seglog_stats *out)
 {
 	*out = sl->st;
+}
+
+/*
+ * Charge n bytes to the budget, making room first by evicting the oldest
+ * segments across all topics (invariant 7), never keep (the segment the
+ * append goes into).  0, or ERR_NOMEM when the budget cannot hold n bytes
+ * even after every other segment went.
+ */
+static int
+budget_charge(struct seglog *sl, const struct seglog_seg *keep, size_t n)
+{
+	struct seglog_seg *s;
+
+	if (sl->lim.budget == NULL)
+		return 0;
+	while (membudget_charge(sl->lim.budget, n) != 0) {
+		s = sl->oldest;
+		if (s != NULL && s == keep)
+			s = s->newer;
+		if (s == NULL)
+			return ERR_NOMEM;
+		sl->st.bytes_evicted += s->len;
+		sl->st.segments_evicted++;
+		(void)part_drop_head(sl, s->part);
+	}
+	return 0;
 }
 
 int
@@ -876,15 +1023,24 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 	if (p->nsegs > 0)
 		s = part_seg(p, p->nsegs - 1);
 	lim_ms = sl->lim.retention_ms / SEGLOG_ROLL_DIV;
-	if (s == NULL || s->cap - s->len < len ||
-	    (s->nidx > 0 && lim_ms > 0 && now_ms - s->first_ms >= lim_ms)) {
+	if (s != NULL && (s->cap - s->len < len ||
+	                     (lim_ms > 0 && now_ms - s->first_ms >= lim_ms)))
+		s = NULL; /* full or old enough: roll */
+	if ((rc = budget_charge(sl, s, len + SEGLOG_BATCH_OVERHEAD)) != 0)
+		return rc;
+	if (s == NULL) {
 		size_t cap = sl->lim.segment_bytes;
 
-		if ((rc = part_push_seg(p, cap > len ? cap : len)) != 0)
+		if ((rc = part_push_seg(sl, p, cap > len ? cap : len)) != 0) {
+			if (sl->lim.budget != NULL)
+				membudget_release(sl->lim.budget,
+				    len + SEGLOG_BATCH_OVERHEAD);
 			return rc;
+		}
 		s = part_seg(p, p->nsegs - 1);
-		sl->st.segments++;
 	}
+	if (sl->lim.budget != NULL)
+		s->charged += len + SEGLOG_BATCH_OVERHEAD;
 
 	memcpy(s->buf + s->len, batch, len);
 	kafka_batch_set_base_offset(s->buf + s->len, p->end);
@@ -905,6 +1061,13 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 	sl->st.records += (uint32_t)kafka_batch_record_count(batch);
 	sl->st.bytes_appended += len;
 	sl->st.bytes += len;
+
+	/* Retention by bytes, on this partition only: the newest segment
+	 * always stays (memory per partition is then bounded by
+	 * retention_bytes + one segment). */
+	if (sl->lim.retention_bytes > 0)
+		while (p->nsegs > 1 && p->bytes > sl->lim.retention_bytes)
+			sl->st.bytes_expired += part_drop_head(sl, p);
 	if (sl->hook != NULL)
 		sl->hook(t, part, sl->hook_arg);
 	return 0;
@@ -1053,6 +1216,14 @@ out:
 	return off;
 }
 
+int64_t
+seglog_max_timestamp(const struct seglog_topic *t, int part)
+{
+	const struct seglog_part *p = part_get(t, part);
+
+	return p == NULL || p->nsegs == 0 ? -1 : p->max_ts;
+}
+
 int
 seglog_cursor_next(
     struct seglog_cursor *c, const uint8_t **batch, size_t *len, int64_t *lost)
@@ -1085,36 +1256,28 @@ seglog_cursor_next(
 size_t
 seglog_expire(struct seglog *sl, int64_t now_ms)
 {
-	size_t i, freed = 0;
-	int k;
+	struct seglog_seg *s, *next;
+	size_t freed = 0, visited = 0;
+	int64_t keep_ms = sl->lim.retention_ms;
 
-	for (i = 0; i < sl->ntopics; i++) {
-		struct seglog_topic *t = sl->topics[i];
+	if (keep_ms <= 0)
+		return 0;
+	for (s = sl->oldest; s != NULL && visited < SEGLOG_EXPIRE_VISIT;
+	     s = next) {
+		struct seglog_part *p = s->part;
 
-		for (k = 0; k < t->npart; k++) {
-			struct seglog_part *p = &t->parts[k];
-
-			while (p->nsegs > 1) {
-				struct seglog_seg *s = part_seg(p, 0);
-				int over = sl->lim.retention_bytes > 0 &&
-				           p->bytes > sl->lim.retention_bytes;
-				int old =
-				    sl->lim.retention_ms > 0 &&
-				    now_ms - s->last_ms > sl->lim.retention_ms;
-
-				if (!over && !old)
-					break;
-				p->head++;
-				p->nsegs--;
-				p->start = part_seg(p, 0)->base;
-				p->bytes -= s->len;
-				freed += s->len;
-				sl->st.segments--;
-				seglog_seg_unref(s); /* readers may hold it */
-			}
-		}
+		next = s->newer;
+		visited++;
+		/* Segments are pushed in time order: from one younger than
+		 * the retention on, so are the rest. */
+		if (now_ms - s->first_ms <= keep_ms)
+			break;
+		/* A partition's newest segment stays; so does one whose
+		 * older sibling is still kept (a clock that went back). */
+		if (now_ms - s->last_ms > keep_ms && part_seg(p, 0) == s &&
+		    p->nsegs > 1)
+			freed += part_drop_head(sl, p);
 	}
-	sl->st.bytes -= freed;
 	sl->st.bytes_expired += freed;
 	return freed;
 }

@@ -39,7 +39,10 @@
 #define SEGLOG_MAX_TOPICS     4096 /* topics are created by clients */
 #define SEGLOG_SEGMENT_BYTES  ((size_t)1 << 20) /* default segment size */
 #define SEGLOG_MAX_BATCH      ((size_t)1 << 20) /* default largest batch */
+/* What a batch costs the budget beyond its bytes: its index entry. */
+#define SEGLOG_BATCH_OVERHEAD 24
 
+struct membudget;
 struct seglog;
 struct seglog_topic;
 struct seglog_seg;
@@ -47,7 +50,11 @@ struct seglog_seg;
 struct seglog_limits {
 	size_t retention_bytes; /* per partition; 0 = unlimited */
 	int64_t retention_ms;   /* per partition; 0 = unlimited */
-	size_t segment_bytes;   /* segment size; a bigger batch gets its own
+	/* Charged with every byte the log holds (NULL: none); when it is
+	 * full, the oldest segments across all topics go first. */
+	struct membudget *budget;
+	size_t max_topics;    /* topics seglog_topic_create makes (0: 4096) */
+	size_t segment_bytes; /* segment size; a bigger batch gets its own
 	                           (0: SEGLOG_SEGMENT_BYTES) */
 	size_t
 	    max_batch_bytes; /* largest batch accepted (0: SEGLOG_MAX_BATCH) */
@@ -90,7 +97,7 @@ struct seglog_topic *seglog_topic_get(
  * legal Kafka topic name ([a-zA-Z0-9._-], 1..249 bytes, not "." or ".."):
  * ERR_RANGE otherwise, and for npart > SEGLOG_MAX_PARTITIONS; ERR_EXISTS
  * if it exists (*out is set to it then, with the partition count it
- * already has); ERR_TOO_BIG past SEGLOG_MAX_TOPICS.  Topics named in the
+ * already has); ERR_TOO_BIG past max_topics (or SEGLOG_MAX_TOPICS).  Topics named in the
  * state file exist from seglog_new on, empty, at their leased offsets.
  */
 int seglog_topic_create(struct seglog *sl, const char *name, size_t namelen,
@@ -138,6 +145,14 @@ size_t seglog_read(struct seglog_topic *t, int part, int64_t offset,
  */
 int64_t seglog_offset_for_time(
     struct seglog_topic *t, int part, int64_t ts, int64_t *found_ts);
+
+/*
+ * The largest record timestamp ever appended to the partition (a running
+ * maximum, so it may belong to a batch retention dropped), or -1 when the
+ * partition holds nothing.  With seglog_offset_for_time it finds the
+ * newest record (ListOffsets -3).
+ */
+int64_t seglog_max_timestamp(const struct seglog_topic *t, int part);
 
 void seglog_seg_ref(struct seglog_seg *s);
 void seglog_seg_unref(struct seglog_seg *s);
@@ -188,15 +203,17 @@ void seglog_set_append_hook(
     struct seglog *sl, seglog_append_hook fn, void *arg);
 
 /*
- * Retention: in every partition drop whole segments, oldest first, while
- * the partition holds more than retention_bytes or the segment's newest
- * batch was appended more than retention_ms before now_ms.  A partition
- * always keeps its newest segment (memory is then bounded by
- * retention_bytes + one segment).  The active segment is rolled once it
- * is retention_ms / SEGLOG_ROLL_DIV old, so age retention also works on
- * slow partitions.  Returns bytes released.
+ * Retention by age: drop whole segments, oldest first across all topics,
+ * whose newest batch was appended more than retention_ms before now_ms;
+ * a partition always keeps its newest segment.  Visits at most
+ * SEGLOG_EXPIRE_VISIT segments per call, so a call costs little however
+ * many partitions exist (call it again for the rest).  The active
+ * segment is rolled once it is retention_ms / SEGLOG_ROLL_DIV old, so age
+ * retention also works on slow partitions.  Retention by bytes runs at
+ * append time.  Returns bytes released.
  */
-#define SEGLOG_ROLL_DIV 8
+#define SEGLOG_ROLL_DIV     8
+#define SEGLOG_EXPIRE_VISIT 1024
 size_t seglog_expire(struct seglog *sl, int64_t now_ms);
 
 /* Counters for /metrics (plain totals since seglog_new). */
@@ -204,11 +221,13 @@ struct seglog_stats {
 	uint64_t appends; /* batches */
 	uint64_t records; /* recordCount summed over batches */
 	uint64_t bytes_appended;
-	uint64_t bytes_expired;
-	uint64_t bytes;        /* held in partitions now */
-	uint64_t segments;     /* held in partitions now */
-	uint64_t lease_writes; /* state file writes */
-	uint64_t lease_waits;  /* appends that waited for a lease write */
+	uint64_t bytes_expired;    /* by retention */
+	uint64_t bytes_evicted;    /* by the memory budget */
+	uint64_t segments_evicted; /* by the memory budget */
+	uint64_t bytes;            /* held in partitions now */
+	uint64_t segments;         /* held in partitions now */
+	uint64_t lease_writes;     /* state file writes */
+	uint64_t lease_waits;      /* appends that waited for a lease write */
 };
 void seglog_get_stats(const struct seglog *sl, struct seglog_stats *out);
 

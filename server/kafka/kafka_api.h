@@ -27,6 +27,7 @@
 struct config;
 struct evbuffer;
 struct kafka_conn;
+struct kafka_coord;
 struct kafka_server;
 struct seglog;
 struct seglog_topic;
@@ -57,7 +58,8 @@ struct kafka_req_ctx {
 	struct kafka_conn *conn;
 	const struct config *cfg;
 	struct seglog *seglog;
-	const char *peer; /* "ip:port", the log context */
+	struct kafka_coord *coord; /* consumer groups (kafka_coord.h) */
+	const char *peer;          /* "ip:port", the log context */
 	struct kafka_req_header hdr;
 	const uint8_t *body; /* the request body, valid during the handler */
 	size_t body_len;
@@ -82,6 +84,15 @@ extern const struct kafka_api_entry kafka_api_metadata_entry;
 extern const struct kafka_api_entry kafka_api_produce_entry;
 extern const struct kafka_api_entry kafka_api_fetch_entry;
 extern const struct kafka_api_entry kafka_api_list_offsets_entry;
+extern const struct kafka_api_entry kafka_api_find_coordinator_entry;
+extern const struct kafka_api_entry kafka_api_join_group_entry;
+extern const struct kafka_api_entry kafka_api_sync_group_entry;
+extern const struct kafka_api_entry kafka_api_heartbeat_entry;
+extern const struct kafka_api_entry kafka_api_leave_group_entry;
+extern const struct kafka_api_entry kafka_api_offset_commit_entry;
+extern const struct kafka_api_entry kafka_api_offset_fetch_entry;
+extern const struct kafka_api_entry kafka_api_describe_groups_entry;
+extern const struct kafka_api_entry kafka_api_list_groups_entry;
 
 /*
  * The served APIs as ApiVersions advertises them (kafka_server.c owns the
@@ -115,6 +126,17 @@ int kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name,
 void kafka_server_advertised(
     const struct kafka_server *ks, const char **host, int *port);
 
+/*
+ * A topic's id (KIP-516), for Metadata v10+ and Fetch v13+: derived from
+ * its name (SHA-256, as a version 8 UUID), so it is stable across
+ * restarts without being stored, and never the zero id.
+ */
+void kafka_topic_id(const struct seglog_topic *t, struct kafka_uuid *out);
+
+/* The topic whose id is id, or NULL. */
+struct seglog_topic *kafka_topic_by_id(
+    struct kafka_req_ctx *ctx, const struct kafka_uuid *id);
+
 /* Printable, bounded copy of the request's client id for log lines. */
 const char *kafka_client_id(
     const struct kafka_req_header *h, char *buf, size_t size);
@@ -126,6 +148,8 @@ const char *kafka_client_id(
 struct evbuffer *kafka_conn_output(struct kafka_conn *c);
 /* The connection's response buffer (free to reuse while parked). */
 struct wbuf *kafka_conn_wbuf(struct kafka_conn *c);
+/* The connection's arena (not reset while the connection is parked). */
+struct arena *kafka_conn_arena(struct kafka_conn *c);
 const char *kafka_conn_peer(const struct kafka_conn *c);
 
 /*
@@ -157,5 +181,22 @@ struct kafka_watch {
  */
 int kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
     int nwatch, int wait_ms, kafka_park_fn fn, void *arg);
+
+/*
+ * Park ctx's connection until someone calls kafka_conn_wake on it (group
+ * requests waiting for the rest of their group): no watch, no timer; fn
+ * is called with expired 0 on each wake.  cancel(arg), if not NULL, is
+ * called when the connection closes (or is closed) before fn answered,
+ * so whoever would wake it forgets it.  Returns KAFKA_PARKED.
+ */
+int kafka_conn_wait(struct kafka_req_ctx *ctx, kafka_park_fn fn,
+    void (*cancel)(void *arg), void *arg);
+
+/*
+ * Ask a connection parked by kafka_conn_wait to answer now (its fn runs
+ * inside this call).  No-op for a connection that is not parked.  Safe
+ * from inside another connection's handler.
+ */
+void kafka_conn_wake(struct kafka_conn *c);
 
 #endif

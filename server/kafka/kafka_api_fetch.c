@@ -1,6 +1,10 @@
 /*
- * kafka_api_fetch.c: (2') Fetch (key 1), v4: records to consumers, by
- * reference, with long polling (notes/kafka.md 3.2).
+ * kafka_api_fetch.c: (2') Fetch (key 1), v4-v17: records to consumers, by
+ * reference, with long polling (notes/kafka.md 3.2).  v12+ are flexible;
+ * v13+ name topics by id (an unknown id: UNKNOWN_TOPIC_ID).  Incremental
+ * fetch sessions (KIP-227, v7+) are never created: every response says
+ * session 0, which tells the client to keep sending full fetches, and a
+ * request naming a session gets FETCH_SESSION_ID_NOT_FOUND.
  *
  * A request becomes a plan (arena memory, holding no pointer into the
  * frame): per partition its topic, fetch offset and byte limit, in
@@ -57,6 +61,7 @@ struct fetch_part {
 struct fetch_topic {
 	char *name; /* arena copy: the frame is gone once parked */
 	int32_t namelen;
+	struct kafka_uuid id; /* v13+ */
 	int32_t nparts;
 	struct fetch_part *parts;
 };
@@ -140,7 +145,7 @@ send_response(struct kafka_conn *c, struct fetch_plan *pl, size_t total)
 		struct fetch_topic *ft = &pl->topics[i];
 
 		kafka_encode_fetch_topic_head(
-		    w, pl->ver, ft->name, ft->namelen, ft->nparts);
+		    w, pl->ver, ft->name, ft->namelen, &ft->id, ft->nparts);
 		for (j = 0; j < ft->nparts; j++) {
 			struct fetch_part *fp = &ft->parts[j];
 			struct kafka_fetch_part_resp r;
@@ -225,6 +230,14 @@ handle_fetch(struct kafka_req_ctx *ctx)
 	    ctx->hdr.api_version, &req, ctx->arena, &ctx->err_off);
 	if (rc < 0)
 		return rc;
+	if (req.session_id != 0) {
+		/* No session was ever handed out (see the top). */
+		kafka_reply_begin(ctx);
+		kafka_encode_fetch_resp_head(ctx->w, ctx->hdr.api_version, 0,
+		    KAFKA_ERR_FETCH_SESSION_ID_NOT_FOUND, 0, 0);
+		kafka_encode_fetch_resp_tail(ctx->w, ctx->hdr.api_version);
+		return kafka_reply_end(ctx);
+	}
 	pl = arena_calloc(ctx->arena, 1, sizeof(*pl));
 	if (pl == NULL)
 		return ERR_TOO_BIG;
@@ -243,10 +256,19 @@ handle_fetch(struct kafka_req_ctx *ctx)
 	for (i = 0; i < req.ntopics; i++) {
 		const struct kafka_fetch_topic *qt = &req.topics[i];
 		struct fetch_topic *ft = &pl->topics[i];
-		struct seglog_topic *t;
+		struct seglog_topic *t = NULL;
 		int terr;
 
-		terr = kafka_topic_lookup(ctx, qt->name, 0, "Fetch", &t);
+		if (ctx->hdr.api_version >= KAFKA_FETCH_V_TOPIC_ID) {
+			ft->id = qt->id;
+			t = kafka_topic_by_id(ctx, &qt->id);
+			terr = t != NULL ? 0 : KAFKA_ERR_UNKNOWN_TOPIC_ID;
+		} else {
+			terr =
+			    kafka_topic_lookup(ctx, qt->name, 0, "Fetch", &t);
+			if (terr != 0)
+				terr = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
 		ft->namelen = qt->name.len < 0 ? 0 : qt->name.len;
 		ft->name = arena_alloc(ctx->arena, (size_t)ft->namelen + 1);
 		ft->nparts = qt->nparts;
@@ -254,7 +276,8 @@ handle_fetch(struct kafka_req_ctx *ctx)
 		    ctx->arena, (size_t)qt->nparts + 1, sizeof(*ft->parts));
 		if (ft->name == NULL || ft->parts == NULL)
 			return ERR_TOO_BIG;
-		memcpy(ft->name, qt->name.p, (size_t)ft->namelen);
+		if (ft->namelen > 0)
+			memcpy(ft->name, qt->name.p, (size_t)ft->namelen);
 		ft->name[ft->namelen] = '\0';
 		for (j = 0; j < qt->nparts; j++) {
 			const struct kafka_fetch_part *qp = &qt->parts[j];
@@ -267,7 +290,9 @@ handle_fetch(struct kafka_req_ctx *ctx)
 			if (terr != 0 || qp->partition < 0 ||
 			    qp->partition >= seglog_topic_partitions(t)) {
 				fp->error =
-				    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+				    terr != 0
+				        ? (int16_t)terr
+				        : KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				continue;
 			}
 			fp->t = t;
@@ -303,7 +328,7 @@ handle_fetch(struct kafka_req_ctx *ctx)
 
 const struct kafka_api_entry kafka_api_fetch_entry = {
     .api_key = KAFKA_API_FETCH,
-    .min_ver = 4,
-    .max_ver = 4,
+    .min_ver = KAFKA_FETCH_MIN_VER,
+    .max_ver = KAFKA_FETCH_MAX_VER,
     .handle = handle_fetch,
 };

@@ -1,11 +1,15 @@
 /*
- * kafka_api_list_offsets.c: (2') ListOffsets (key 2), v0-v1: where a
+ * kafka_api_list_offsets.c: (2') ListOffsets (key 2), v0-v9: where a
  * consumer starts.  -1 (latest) is the high watermark, -2 (earliest) the
  * log start, a timestamp the first record at or after it
- * (notes/kafka.md 3.3).  librdkafka 1.7 resets offsets with v0,
- * kafka-python and `kcat -o s@TS` use v1.  Unknown topics are not
- * created here: a consumer asking about one gets
- * UNKNOWN_TOPIC_OR_PARTITION and refreshes its metadata.
+ * (notes/kafka.md 3.3); from v7, -3 is the record with the largest
+ * timestamp; from v8, -4 (earliest local) is the log start, there being
+ * no tiered storage; from v9, -5 (latest tiered) finds nothing (-1), as
+ * Kafka answers without tiered storage.  librdkafka 1.7 resets offsets
+ * with v0, kafka-python and `kcat -o s@TS` use v1.  Unknown topics are
+ * not created here: a consumer asking about one gets
+ * UNKNOWN_TOPIC_OR_PARTITION and refreshes its metadata.  Leader epochs
+ * are -1 (unknown), as in Metadata.
  */
 #include <config.h>
 
@@ -17,12 +21,16 @@
 #include "storage/seglog.h"
 
 static void
-list_part(struct seglog_topic *t, const struct kafka_list_offsets_part *rq,
+list_part(struct seglog_topic *t, int16_t ver,
+    const struct kafka_list_offsets_part *rq,
     struct kafka_list_offsets_part_resp *rp)
 {
+	int64_t ts;
+
 	rp->partition = rq->partition;
 	rp->timestamp = -1;
 	rp->offset = -1;
+	rp->leader_epoch = -1;
 	if (t == NULL || rq->partition < 0 ||
 	    rq->partition >= seglog_topic_partitions(t)) {
 		rp->error = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -31,9 +39,18 @@ list_part(struct seglog_topic *t, const struct kafka_list_offsets_part *rq,
 	rp->error = 0;
 	if (rq->timestamp == KAFKA_OFFSET_LATEST)
 		rp->offset = seglog_end_offset(t, rq->partition);
-	else if (rq->timestamp == KAFKA_OFFSET_EARLIEST)
+	else if (rq->timestamp == KAFKA_OFFSET_EARLIEST ||
+	         (rq->timestamp == KAFKA_OFFSET_EARLIEST_LOCAL && ver >= 8))
 		rp->offset = seglog_start_offset(t, rq->partition);
-	else
+	else if (rq->timestamp == KAFKA_OFFSET_LATEST_TIERED && ver >= 9)
+		rp->offset = -1;
+	else if (rq->timestamp == KAFKA_OFFSET_MAX_TIMESTAMP &&
+	         ver >= KAFKA_LIST_OFFSETS_V_MAX_TS) {
+		ts = seglog_max_timestamp(t, rq->partition);
+		if (ts >= 0)
+			rp->offset = seglog_offset_for_time(
+			    t, rq->partition, ts, &rp->timestamp);
+	} else
 		rp->offset = seglog_offset_for_time(
 		    t, rq->partition, rq->timestamp, &rp->timestamp);
 }
@@ -66,7 +83,7 @@ handle_list_offsets(struct kafka_req_ctx *ctx)
 			return ERR_TOO_BIG;
 		(void)kafka_topic_lookup(ctx, qt->name, 0, "ListOffsets", &t);
 		for (j = 0; j < qt->nparts; j++)
-			list_part(t, &qt->parts[j], &rp[j]);
+			list_part(t, ver, &qt->parts[j], &rp[j]);
 		rt[i].name = qt->name;
 		rt[i].nparts = qt->nparts;
 		rt[i].parts = rp;
@@ -81,7 +98,7 @@ handle_list_offsets(struct kafka_req_ctx *ctx)
 
 const struct kafka_api_entry kafka_api_list_offsets_entry = {
     .api_key = KAFKA_API_LIST_OFFSETS,
-    .min_ver = 0,
-    .max_ver = 1,
+    .min_ver = KAFKA_LIST_OFFSETS_MIN_VER,
+    .max_ver = KAFKA_LIST_OFFSETS_MAX_VER,
     .handle = handle_list_offsets,
 };

@@ -1,6 +1,6 @@
 /*
- * kafka_api_produce.c: (2') Produce (key 0), v3: client batches into the
- * log (notes/kafka.md 2.3).
+ * kafka_api_produce.c: (2') Produce (key 0), v3-v11: client batches into
+ * the log (notes/kafka.md 2.3); v9+ are flexible.
  *
  * Each partition's records must be exactly one RecordBatch v2 that
  * kafka_batch_validate accepts (CRC-32C, lengths, offset deltas); the log
@@ -170,7 +170,7 @@ handle_produce(struct kafka_req_ctx *ctx)
 
 const struct kafka_api_entry kafka_api_produce_entry = {
     .api_key = KAFKA_API_PRODUCE,
-    .min_ver = 3,
-    .max_ver = 3,
+    .min_ver = KAFKA_PRODUCE_MIN_VER,
+    .max_ver = KAFKA_PRODUCE_MAX_VER,
     .handle = handle_produce,
 };

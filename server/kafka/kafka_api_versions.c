@@ -1,9 +1,10 @@
 /*
- * kafka_api_versions.c: (2') ApiVersions (key 18), v0-v2: the APIs and
+ * kafka_api_versions.c: (2') ApiVersions (key 18), v0-v4: the APIs and
  * versions this broker serves, straight from the listener's dispatch
  * table, so the advertisement can never promise an API that is not
- * implemented.  Newer requests (librdkafka opens with v3) are answered
- * by the listener itself with UNSUPPORTED_VERSION in the v0 layout.
+ * implemented.  v3+ are flexible (librdkafka opens every connection with
+ * v3; clients of Kafka 4 send v4); newer requests are answered by the
+ * listener itself with UNSUPPORTED_VERSION in the v0 layout (KIP-511).
  */
 #include <config.h>
 
@@ -34,6 +35,6 @@ handle_api_versions(struct kafka_req_ctx *ctx)
 const struct kafka_api_entry kafka_api_versions_entry = {
     .api_key = KAFKA_API_API_VERSIONS,
     .min_ver = 0,
-    .max_ver = 2,
+    .max_ver = KAFKA_API_VERSIONS_MAX_VER,
     .handle = handle_api_versions,
 };

@@ -35,6 +35,16 @@
  *  5. Nothing frees a connection from inside the log's append hook or a
  *     handler: closing from there goes through DRAINING and the resume
  *     event.
+ *  6. Request bytes held in a connection's input are charged to the
+ *     memory budget (c->in_charged, summed in ks->in_bytes) as they
+ *     arrive, never at a frame's announced size.  Requests in flight may
+ *     hold half of max_memory, and the log makes room for them; a frame
+ *     whose rest would pass that half, or input the budget refuses,
+ *     closes that connection.
+ *  7. A connection with no request under way (nothing parked, nothing
+ *     queued, no partial frame) is closed after kafka_idle_ms; a partial
+ *     frame that stops arriving for KAFKA_PARTIAL_MS is closed too.
+ *     Accepting pauses while kafka_max_connections are open.
  */
 #include <config.h>
 
@@ -55,8 +65,11 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include <openssl/evp.h>
+
 #include "base/assert.h"
 #include "base/err.h"
+#include "base/membudget.h"
 #include "base/xmalloc.h"
 #include "proto/arena.h"
 #include "proto/kafka_frame.h"
@@ -64,6 +77,7 @@
 #include "proto/wbuf.h"
 #include "server/config.h"
 #include "server/kafka/kafka_api.h"
+#include "server/kafka/kafka_coord.h"
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
@@ -78,9 +92,12 @@
 #define KAFKA_CONN_ARENA_CAP ((size_t)4 << 20)
 /* A response buffer grown past this is given back after the response. */
 #define KAFKA_CONN_WBUF_KEEP ((size_t)1 << 20)
-/* Per read()/write() call: libevent's default of 16 KiB would cost a
- * loop turn per 16 KiB of a large Fetch. */
+/* Per write() call: libevent's default of 16 KiB would cost a loop turn
+ * per 16 KiB of a large Fetch. */
 #define KAFKA_CONN_IO_CHUNK ((size_t)4 << 20)
+/* Per read() call: what arrives is charged to the budget after it is
+ * read, so this bounds how far one read can run ahead of the charge. */
+#define KAFKA_CONN_READ_CHUNK ((size_t)256 << 10)
 /* Longest wait a Fetch may ask for (kafkajs asks 5 s, librdkafka 0.5 s). */
 #define KAFKA_MAX_WAIT_MS 300000
 /* How long a closing connection may take to flush its last responses. */
@@ -88,6 +105,8 @@
 #define KAFKA_WAKE_BUCKETS 1024
 /* After accept() fails for lack of descriptors, retry after this. */
 #define KAFKA_ACCEPT_RETRY_MS 500
+/* A partial request that receives nothing for this long is dropped. */
+#define KAFKA_PARTIAL_MS 30000
 
 enum kafka_conn_state {
 	KCONN_READING,
@@ -110,10 +129,13 @@ struct kafka_conn {
 	struct event *resume; /* drive again on the next loop turn */
 	struct event *park_timer;
 	kafka_park_fn park_fn;
+	void (*park_cancel)(void *arg); /* kafka_conn_wait's, or NULL */
 	void *park_arg;
 	struct kafka_watch *watch;
 	int nwatch;
-	uint64_t wake_gen; /* last kafka_server_on_append round seen */
+	uint64_t wake_gen;   /* last kafka_server_on_append round seen */
+	size_t in_charged;   /* input bytes charged to the budget (inv. 6) */
+	int timeout_partial; /* the read timeout in force is the partial one */
 	struct kafka_conn *next;
 	struct kafka_conn *prev;
 };
@@ -126,6 +148,9 @@ struct kafka_server {
 	struct evconnlistener *lis;
 	struct event *accept_retry;
 	struct kafka_conn *conns;
+	int nconns;
+	uint64_t in_bytes; /* request bytes held by all connections */
+	int at_cap;        /* accepting paused at kafka_max_connections */
 	struct kafka_watch *wake[KAFKA_WAKE_BUCKETS];
 	uint64_t wake_gen;
 	int in_wake;
@@ -134,6 +159,9 @@ struct kafka_server {
 	char adv_host[256];
 	int adv_port;
 	int port;
+	struct kafka_coord *coord;
+	struct kafka_uuid *topic_ids; /* by seglog topic index (a cache) */
+	size_t ntopic_ids;
 };
 
 /* The dispatch table: what this broker serves, and advertises. */
@@ -142,12 +170,22 @@ static const struct kafka_api_entry *const kafka_apis[] = {
     &kafka_api_fetch_entry,
     &kafka_api_list_offsets_entry,
     &kafka_api_metadata_entry,
+    &kafka_api_offset_commit_entry,
+    &kafka_api_offset_fetch_entry,
+    &kafka_api_find_coordinator_entry,
+    &kafka_api_join_group_entry,
+    &kafka_api_heartbeat_entry,
+    &kafka_api_leave_group_entry,
+    &kafka_api_sync_group_entry,
+    &kafka_api_describe_groups_entry,
+    &kafka_api_list_groups_entry,
     &kafka_api_versions_entry,
 };
 #define KAFKA_NAPIS (sizeof(kafka_apis) / sizeof(kafka_apis[0]))
 
 static void conn_drive(struct kafka_conn *c);
 static void conn_free(struct kafka_conn *c);
+static int conn_charge_input(struct kafka_conn *c);
 static void conn_set_state(struct kafka_conn *c, enum kafka_conn_state s);
 
 static const struct kafka_api_entry *
@@ -238,6 +276,12 @@ kafka_conn_wbuf(struct kafka_conn *c)
 	return &c->w;
 }
 
+struct arena *
+kafka_conn_arena(struct kafka_conn *c)
+{
+	return &c->arena;
+}
+
 const char *
 kafka_conn_peer(const struct kafka_conn *c)
 {
@@ -260,10 +304,16 @@ kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
 		*out = t;
 		return 0;
 	}
-	if (!create)
+	if (!create || !ctx->cfg->auto_create_topics)
 		return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	rc = seglog_topic_create(
 	    ctx->seglog, name.p, (size_t)name.len, ctx->cfg->partitions, &t);
+	if (rc == ERR_TOO_BIG) {
+		log_cwarn(ctx->peer,
+		    "kafka: not creating topic %.*s: max_topics (%lld) reached",
+		    (int)name.len, name.p, (long long)ctx->cfg->max_topics);
+		return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
 	if (rc != 0) {
 		log_cwarn(ctx->peer, "kafka: cannot create topic %.*s: %s",
 		    (int)name.len, name.p, err_str(rc));
@@ -276,6 +326,50 @@ kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name, int create,
 	    kafka_client_id(&ctx->hdr, cid, sizeof(cid)));
 	*out = t;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Topic ids */
+
+void
+kafka_topic_id(const struct seglog_topic *t, struct kafka_uuid *out)
+{
+	static const char domain[] = "finnstream topic id\n";
+	const char *name = seglog_topic_name(t);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+
+	if (mc == NULL || EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(mc, domain, sizeof(domain) - 1) != 1 ||
+	    EVP_DigestUpdate(mc, name, strlen(name)) != 1 ||
+	    EVP_DigestFinal_ex(mc, md, &mdlen) != 1 || mdlen < KAFKA_UUID_LEN)
+		fatalx("kafka: SHA-256 failed for a topic id");
+	EVP_MD_CTX_free(mc);
+	memcpy(out->b, md, KAFKA_UUID_LEN);
+	/* RFC 9562 version 8 (custom), variant 10: never the zero id, nor
+	 * Kafka's reserved metadata-topic id (version 0). */
+	out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
+	out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+}
+
+struct seglog_topic *
+kafka_topic_by_id(struct kafka_req_ctx *ctx, const struct kafka_uuid *id)
+{
+	struct kafka_server *ks = ctx->ks;
+	struct seglog_topic *t;
+	size_t i;
+
+	/* Topics are only ever added, in order: extend the cache. */
+	while ((t = seglog_topic_at(ctx->seglog, ks->ntopic_ids)) != NULL) {
+		ks->topic_ids = xreallocarray(
+		    ks->topic_ids, ks->ntopic_ids + 1, sizeof(*ks->topic_ids));
+		kafka_topic_id(t, &ks->topic_ids[ks->ntopic_ids++]);
+	}
+	for (i = 0; i < ks->ntopic_ids; i++)
+		if (memcmp(ks->topic_ids[i].b, id->b, KAFKA_UUID_LEN) == 0)
+			return seglog_topic_at(ctx->seglog, i);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -314,6 +408,7 @@ kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
 	c->watch = watch;
 	c->nwatch = nwatch;
 	c->park_fn = fn;
+	c->park_cancel = NULL;
 	c->park_arg = arg;
 	if (wait_ms < 0)
 		wait_ms = 0;
@@ -326,10 +421,40 @@ kafka_conn_park(struct kafka_req_ctx *ctx, struct kafka_watch *watch,
 	return KAFKA_PARKED;
 }
 
+int
+kafka_conn_wait(struct kafka_req_ctx *ctx, kafka_park_fn fn,
+    void (*cancel)(void *arg), void *arg)
+{
+	struct kafka_conn *c = ctx->conn;
+
+	ASSERT(c->state == KCONN_READING);
+	c->watch = NULL;
+	c->nwatch = 0;
+	c->park_fn = fn;
+	c->park_cancel = cancel;
+	c->park_arg = arg;
+	conn_set_state(c, KCONN_PARKED);
+	return KAFKA_PARKED;
+}
+
+static void conn_poll_parked(struct kafka_conn *c, int expired);
+
+void
+kafka_conn_wake(struct kafka_conn *c)
+{
+	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
+	if (c->state == KCONN_PARKED)
+		conn_poll_parked(c, 0);
+}
+
+/* Leave PARKED; a request that did not answer is cancelled first. */
 static void
 conn_unpark(struct kafka_conn *c)
 {
 	int i;
+
+	if (c->park_cancel != NULL)
+		c->park_cancel(c->park_arg);
 
 	for (i = 0; i < c->nwatch; i++) {
 		struct kafka_watch *w = &c->watch[i];
@@ -341,6 +466,7 @@ conn_unpark(struct kafka_conn *c)
 	c->watch = NULL;
 	c->nwatch = 0;
 	c->park_fn = NULL;
+	c->park_cancel = NULL;
 	c->park_arg = NULL;
 	evtimer_del(c->park_timer);
 }
@@ -361,6 +487,75 @@ conn_set_state(struct kafka_conn *c, enum kafka_conn_state s)
 	c->state = s;
 }
 
+/* Requests in flight may hold half of max_memory; the log yields the
+ * rest to them (its oldest segments go first). */
+static int
+requests_fit(const struct kafka_server *ks, size_t more)
+{
+	uint64_t limit = membudget_global.limit;
+
+	return limit == 0 || ks->in_bytes + more <= limit / 2;
+}
+
+/*
+ * Invariant 6: charge what the input holds now, release what requests
+ * consumed.  0, or ERR_NOMEM when the budget refuses the new bytes (the
+ * charge then stays as it was).
+ */
+static int
+conn_charge_input(struct kafka_conn *c)
+{
+	struct kafka_server *ks = c->ks;
+	size_t have = evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (have > c->in_charged) {
+		size_t more = have - c->in_charged;
+
+		if (!requests_fit(ks, more) ||
+		    membudget_charge_reclaim(&membudget_global, more) != 0)
+			return ERR_NOMEM;
+		ks->in_bytes += more;
+	} else if (have < c->in_charged) {
+		membudget_release(&membudget_global, c->in_charged - have);
+		ks->in_bytes -= c->in_charged - have;
+	}
+	c->in_charged = have;
+	return 0;
+}
+
+/* How long a connection may receive nothing: kafka_idle_ms (0: no
+ * limit), and no more than KAFKA_PARTIAL_MS inside a request. */
+static int64_t
+conn_deadline_ms(const struct kafka_conn *c, int partial)
+{
+	int64_t idle = c->ks->cfg->kafka_idle_ms;
+
+	if (!partial)
+		return idle;
+	return idle > 0 && idle < KAFKA_PARTIAL_MS ? idle : KAFKA_PARTIAL_MS;
+}
+
+/* Invariant 7: the idle timeout, or the shorter one while a frame is
+ * partly read.  Only a change of kind touches the timer. */
+static void
+conn_arm_read_timeout(struct kafka_conn *c)
+{
+	int partial = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+	int64_t ms = conn_deadline_ms(c, partial);
+	struct timeval tv;
+
+	if (c->state == KCONN_DRAINING || partial == c->timeout_partial)
+		return;
+	c->timeout_partial = partial;
+	if (ms <= 0) {
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
 /* Close after the queued responses are written (Kafka closes on a bad
  * request; earlier answers on the connection still reach the client). */
 static void
@@ -373,6 +568,10 @@ conn_close_after_flush(struct kafka_conn *c)
 	stats.kafka_conn_closed_errors_total++;
 	conn_set_state(c, KCONN_DRAINING);
 	bufferevent_disable(c->bev, EV_READ);
+	/* Nothing more is read from it: what it holds goes now. */
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	(void)conn_charge_input(c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &tv);
 	event_active(c->resume, EV_TIMEOUT, 1);
@@ -396,6 +595,7 @@ conn_poll_parked(struct kafka_conn *c, int expired)
 	}
 	ASSERT(rc == 1 || !expired);
 	if (rc == 1) {
+		c->park_cancel = NULL; /* answered: nothing to cancel */
 		conn_set_state(c, KCONN_READING);
 		event_active(c->resume, EV_TIMEOUT, 1);
 	}
@@ -497,6 +697,7 @@ conn_request(struct kafka_conn *c, const uint8_t *p, size_t flen)
 	ctx.conn = c;
 	ctx.cfg = c->ks->cfg;
 	ctx.seglog = c->ks->seglog;
+	ctx.coord = c->ks->coord;
 	ctx.peer = c->peer;
 	ctx.body = p + 4 + rc;
 	ctx.body_len = flen - 4 - (size_t)rc;
@@ -588,8 +789,22 @@ conn_next_frame(struct kafka_conn *c)
 		    prefix[0], prefix[1], prefix[2], prefix[3]);
 		return -1;
 	}
-	if (have < flen)
+	if (have < flen) {
+		/* Invariant 6: the rest must fit in what the budget has
+		 * left, or the request can never complete. */
+		if (!requests_fit(c->ks, flen - have)) {
+			stats.kafka_bad_requests_total++;
+			stats.kafka_conn_closed_memory_total++;
+			log_cwarn(c->peer,
+			    "kafka: a %zu-byte request would pass max_memory "
+			    "(%llu bytes in use): closing the connection",
+			    flen,
+			    (unsigned long long)membudget_used(
+			        &membudget_global));
+			return -1;
+		}
 		return 0;
+	}
 	if ((p = evbuffer_pullup(in, (ev_ssize_t)flen)) == NULL) {
 		log_cwarn(c->peer,
 		    "kafka: out of memory for a %zu-byte "
@@ -613,16 +828,27 @@ conn_drive(struct kafka_conn *c)
 {
 	int n, rc;
 
+	if (c->state == KCONN_DRAINING)
+		return;
+	if (conn_charge_input(c) != 0) {
+		stats.kafka_conn_closed_memory_total++;
+		log_cwarn(c->peer,
+		    "kafka: request data would pass max_memory (%llu bytes in "
+		    "use): closing the connection",
+		    (unsigned long long)membudget_used(&membudget_global));
+		conn_close_after_flush(c);
+		return;
+	}
 	for (n = 0; n < KAFKA_CONN_REQS_PER_EVENT; n++) {
 		if (c->state != KCONN_READING)
-			return;
+			goto out;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
 		    KAFKA_CONN_MAX_OUTPUT) {
 			conn_set_state(c, KCONN_BLOCKED);
-			return;
+			goto out;
 		}
 		if ((rc = conn_next_frame(c)) == 0)
-			return;
+			goto out;
 		if (rc < 0) {
 			conn_close_after_flush(c);
 			return;
@@ -630,6 +856,9 @@ conn_drive(struct kafka_conn *c)
 	}
 	/* Work cap: other connections first, then the rest of this input. */
 	event_active(c->resume, EV_TIMEOUT, 1);
+out:
+	(void)conn_charge_input(c); /* releases what requests consumed */
+	conn_arm_read_timeout(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -682,7 +911,30 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	int err = EVUTIL_SOCKET_ERROR();
 
 	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
-	if (what & BEV_EVENT_EOF) {
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    c->state != KCONN_DRAINING) {
+		size_t in = evbuffer_get_length(bufferevent_get_input(bev));
+
+		if (in > 0) {
+			log_cwarn(c->peer,
+			    "kafka: a request stopped arriving (%zu bytes "
+			    "read, nothing for %lld ms): closing the "
+			    "connection",
+			    in, (long long)conn_deadline_ms(c, 1));
+			stats.kafka_conn_closed_errors_total++;
+		} else if (c->state != KCONN_READING ||
+		           evbuffer_get_length(bufferevent_get_output(bev)) >
+		               0) {
+			/* Waiting on a Fetch or a slow reader: not idle. */
+			bufferevent_enable(bev, EV_READ);
+			return;
+		} else {
+			log_cinfo(c->peer,
+			    "kafka: closing a connection idle for %lld ms",
+			    (long long)c->ks->cfg->kafka_idle_ms);
+			stats.kafka_conn_closed_idle_total++;
+		}
+	} else if (what & BEV_EVENT_EOF) {
 		log_cdebug(c->peer, "kafka: connection closed by the client");
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		log_cwarn(c->peer, "kafka: client stopped reading while the "
@@ -712,6 +964,10 @@ conn_free(struct kafka_conn *c)
 		ks->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->in_charged > 0) {
+		membudget_release(&membudget_global, c->in_charged);
+		ks->in_bytes -= c->in_charged;
+	}
 	/* Frees queued output, dropping the segment refs it held. */
 	bufferevent_free(c->bev);
 	event_free(c->resume);
@@ -721,6 +977,12 @@ conn_free(struct kafka_conn *c)
 	c->magic = 0;
 	free(c);
 	stats.kafka_connections--;
+	if (--ks->nconns < ks->cfg->kafka_max_connections && ks->at_cap &&
+	    ks->lis != NULL) {
+		ks->at_cap = 0;
+		evconnlistener_enable(ks->lis);
+		log_info("kafka: below kafka_max_connections again: accepting");
+	}
 }
 
 static void
@@ -783,7 +1045,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 		ks->conns->prev = c;
 	ks->conns = c;
 
-	bufferevent_set_max_single_read(bev, KAFKA_CONN_IO_CHUNK);
+	bufferevent_set_max_single_read(bev, KAFKA_CONN_READ_CHUNK);
 	bufferevent_set_max_single_write(bev, KAFKA_CONN_IO_CHUNK);
 	/* Invariant 2: the input holds at most one maximal frame. */
 	high = (size_t)ks->cfg->max_request_bytes + 4;
@@ -792,10 +1054,22 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(bev, EV_READ, 0, high);
 	bufferevent_setwatermark(bev, EV_WRITE, KAFKA_CONN_MAX_OUTPUT / 2, 0);
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	c->timeout_partial = 1; /* so the next line arms the idle timeout */
+	conn_arm_read_timeout(c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	stats.kafka_connections_total++;
 	stats.kafka_connections++;
 	log_cdebug(c->peer, "kafka: connection opened");
+	/* Invariant 7: at the cap, leave further clients in the kernel's
+	 * backlog until a connection closes. */
+	if (++ks->nconns >= ks->cfg->kafka_max_connections && !ks->at_cap) {
+		ks->at_cap = 1;
+		stats.kafka_conn_refused_total++;
+		evconnlistener_disable(lis);
+		log_warn("kafka: %d connections open (kafka_max_connections): "
+		         "not accepting more until one closes",
+		    ks->nconns);
+	}
 }
 
 static void
@@ -827,8 +1101,8 @@ on_accept_error(struct evconnlistener *lis, void *arg)
 /* The server */
 
 struct kafka_server *
-kafka_server_new(
-    struct event_base *base, const struct config *cfg, struct seglog *sl)
+kafka_server_new(struct event_base *base, const struct config *cfg,
+    struct seglog *sl, struct groupstore *gs)
 {
 	struct kafka_server *ks;
 
@@ -837,6 +1111,8 @@ kafka_server_new(
 	ks->base = base;
 	ks->cfg = config_ref(cfg); /* kept for life: its keys need a restart */
 	ks->seglog = sl;
+	ks->coord = kafka_coord_new(
+	    base, gs, (int32_t)cfg->group_initial_rebalance_delay_ms);
 	ks->accept_retry = evtimer_new(base, on_accept_retry, ks);
 	if (ks->accept_retry == NULL)
 		fatalx("kafka: out of memory for the listener");
@@ -944,6 +1220,9 @@ kafka_server_free(struct kafka_server *ks)
 	if (ks->lis != NULL)
 		evconnlistener_free(ks->lis);
 	event_free(ks->accept_retry);
+	/* After the connections: closing them cancels their group waits. */
+	kafka_coord_free(ks->coord);
+	free(ks->topic_ids);
 	free(ks->woken);
 	ks->magic = 0;
 	config_unref(ks->cfg);

@@ -2,9 +2,9 @@
  * kafka_server.h: (2') the Kafka-protocol listener in front of the log.
  *
  * Kafka clients (kcat, librdkafka, kafka-python, kafkajs) connect here to
- * produce into and fetch from the seglog.  One event loop, one listener,
- * one struct per connection; the served APIs and versions are those of
- * notes/kafka.md section 1.5 (kafka_api_*.c, one file per API).
+ * produce into and fetch from the seglog, and to run consumer groups.
+ * One event loop, one listener, one struct per connection; one
+ * kafka_api_*.c per API (the README lists the versions served).
  */
 #ifndef SERVER_KAFKA_SERVER_H
 #define SERVER_KAFKA_SERVER_H
@@ -12,20 +12,22 @@
 #include "server/config.h"
 
 struct event_base;
+struct groupstore;
 struct kafka_server;
 struct seglog;
 struct seglog_topic;
 
 /*
- * A listener for cfg->kafka_listen serving log.  Reads cfg->kafka_listen,
- * kafka_advertised (NULL: the listen address), topic, partitions and
- * max_request_bytes, from cfg held by reference for the server's life
- * (these keys change on restart only).  log and base must outlive the
- * server.  Nothing
- * is bound until kafka_server_listen.  Never fails (small allocation).
+ * A listener for cfg->kafka_listen serving log, with the consumer-group
+ * coordinator keeping committed offsets in gs.  Reads cfg->kafka_listen,
+ * kafka_advertised (NULL: the listen address), topic, partitions,
+ * max_request_bytes and group_initial_rebalance_delay_ms, from cfg held
+ * by reference for the server's life (these keys change on restart
+ * only).  log, gs and base must outlive the server.  Nothing is bound
+ * until kafka_server_listen.  Never fails (small allocation).
  */
-struct kafka_server *kafka_server_new(
-    struct event_base *base, const struct config *cfg, struct seglog *sl);
+struct kafka_server *kafka_server_new(struct event_base *base,
+    const struct config *cfg, struct seglog *sl, struct groupstore *gs);
 
 /*
  * Bind and listen (loopback or what kafka_listen names).  Logs the bound

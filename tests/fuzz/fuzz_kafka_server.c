@@ -27,11 +27,13 @@
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 
 static struct event_base *evb;
 static struct kafka_server *ks;
 static struct seglog *slog;
+static struct groupstore *gstore;
 static struct config cfg;
 static int port;
 
@@ -51,6 +53,9 @@ setup(void)
 	cfg.topic = "trades";
 	cfg.partitions = 1;
 	cfg.max_request_bytes = 1 << 16;
+	cfg.kafka_max_connections = 1024;
+	cfg.auto_create_topics = 1;
+	cfg.max_topics = 64;
 	memset(&lim, 0, sizeof(lim));
 	lim.segment_bytes = 4096;
 	lim.retention_bytes = 4096;
@@ -61,7 +66,9 @@ setup(void)
 	    seglog_topic_create(slog, "trades", 6, 2, NULL) != 0)
 		abort();
 	seglog_set_append_hook(slog, on_append, NULL);
-	ks = kafka_server_new(evb, &cfg, slog);
+	if (groupstore_open(NULL, &gstore) != 0)
+		abort();
+	ks = kafka_server_new(evb, &cfg, slog, gstore);
 	if (kafka_server_listen(ks) != 0)
 		abort();
 	port = kafka_server_port(ks);

@@ -67,12 +67,13 @@ sub still_serving {
 	    "$what: kcat -L still works") or diag($err);
 }
 
-# ApiVersions v3 (librdkafka's first request): answered in the v0 layout
-# with UNSUPPORTED_VERSION, and the connection stays open for the retry.
+# ApiVersions newer than served (v5; Kafka 3.9 serves up to v4): answered
+# in the v0 layout with UNSUPPORTED_VERSION, and the connection stays open
+# for the retry.
 my $s = conn();
-print $s frame(18, 3, 7, "\x05bad\x041.0\0", 1);
+print $s frame(18, 5, 7, "\x05bad\x041.0\0", 1);
 my $r = read_frame($s);
-ok(defined $r && length($r) >= 10, 'ApiVersions v3 answered');
+ok(defined $r && length($r) >= 10, 'ApiVersions v5 answered');
 my ($corr, $errc, $n) = unpack('N n N', $r // '');
 is($corr, 7, 'with its correlation id');
 is($errc, 35, 'error 35 UNSUPPORTED_VERSION');
@@ -83,8 +84,10 @@ $r = read_frame($s);
 ok($corr == 8 && $errc == 0, 'the v0 retry on the same connection works');
 my %api = map { my ($k, $lo, $hi) = unpack('n n n', substr($r, 10 + 6 * $_, 6));
     ($k => "$lo-$hi") } 0 .. (unpack('N', substr($r // '', 6, 4)) - 1);
-is_deeply(\%api, {0 => '3-3', 1 => '4-4', 2 => '0-1', 3 => '0-4',
-    18 => '0-2'}, 'advertising only what is implemented');
+is_deeply(\%api, {0 => '3-11', 1 => '4-17', 2 => '0-9', 3 => '0-12',
+    8 => '2-9', 9 => '1-9', 10 => '0-6', 11 => '0-9', 12 => '0-4',
+    13 => '0-5', 14 => '0-5', 15 => '0-5', 16 => '0-5', 18 => '0-4'},
+    'advertising only what is implemented');
 close $s;
 
 # An oversized frame: refused from the size prefix, nothing else sent.
@@ -117,11 +120,11 @@ closed_ok($s, 'unknown API key 99');
 ok($d->log_like(qr/unsupported API key 99 .*client "bad-input-test"/),
     'logged with the key and the client id');
 
-# A known API at a version not served (Fetch v12, flexible).
+# A known API at a version not served (Fetch v18, newer than Kafka 3.9).
 $s = conn();
-print $s frame(1, 12, 10, "\0" x 40, 1);
-closed_ok($s, 'Fetch v12');
-ok($d->log_like(qr/Fetch v12 from client "bad-input-test" is not supported/),
+print $s frame(1, 18, 10, "\0" x 40, 1);
+closed_ok($s, 'Fetch v18');
+ok($d->log_like(qr/Fetch v18 from client "bad-input-test" is not supported/),
     'logged with the version');
 
 # A body that does not parse.

@@ -109,6 +109,67 @@ static const char kjs_produce_v3[] =
     "49c176000000000001000001a214ddebaa000001a214ddebaaffffffffffffff"
     "ff000000000000000000021c000000046b310476310202680278100000020104"
     "763200";
+/* Captured from kafkajs 2.2.4 (kjs_*), kafka-python 2.0.2's admin client
+ * (kp_meta_v5) and @platformatic/kafka 1.35 (pk_*), a client that speaks
+ * only flexible versions. */
+static const char kjs_produce_v7[] =
+    "00000165000000070000000000086b6a732d74657374ffffffff000075300000"
+    "000100046b6a7374000000030000000000000074000000000000000000000068"
+    "00000000021ac7db06000000000004000001a22c44b7ac000001a22c44b7acff"
+    "ffffffffffffff0000000000000000000514000000046b330476330014000002"
+    "046b340476340014000004046b350476350014000006046b3704763700140000"
+    "08046b3904763900000000010000006900000000000000000000005d00000000"
+    "02594b8420000000000003000001a22c44b7ad000001a22c44b7adffffffffff"
+    "ffffff0000000000000000000414000000046b300476300014000002046b3104"
+    "76310014000004046b320476320014000006046b360476360000000002000000"
+    "4800000000000000000000003c00000000026315bc97000000000000000001a2"
+    "2c44b7ae000001a22c44b7aeffffffffffffffff000000000000000000011400"
+    "0000046b3804763800";
+static const char kjs_fetch_v11[] =
+    "000000af0001000b0000000000086b6a732d74657374ffffffff000013880000"
+    "000100a000000100000000ffffffff0000000100046b6a737400000004000000"
+    "00ffffffff0000000000000000ffffffffffffffff0010000000000003ffffff"
+    "ff0000000000000000ffffffffffffffff0010000000000002ffffffff000000"
+    "0000000000ffffffffffffffff0010000000000001ffffffff00000000000000"
+    "00ffffffffffffffff00100000000000000000";
+static const char kjs_listoff_v3[] =
+    "00000055000200030000000600086b6a732d74657374ffffffff010000000100"
+    "046b6a73740000000400000000fffffffffffffffe00000001ffffffffffffff"
+    "fe00000002fffffffffffffffe00000003fffffffffffffffe";
+static const char kjs_meta_v6[] =
+    "0000001d000300060000000000086b6a732d746573740000000100046b6a7374"
+    "00";
+static const char kp_meta_v5[] =
+    "00000017000300050000000600086b702d61646d696effffffff00";
+static const char pk_produce_v11[] =
+    "000001580000000b000000010007706b2d70726f640000000100001388020470"
+    "6b74040000000075000000000000000000000068000000000248e58458000000"
+    "000004000001a22c44d85d000001a22c44d85dffffffffffffffff0000000000"
+    "000000000514000000046b330476330014000002046b34047634001400000404"
+    "6b350476350014000006046b370476370014000008046b390476390000000000"
+    "016a00000000000000000000005d00000000022eb8d3a6000000000003000001"
+    "a22c44d85d000001a22c44d85dffffffffffffffff0000000000000000000414"
+    "000000046b300476300014000002046b310476310014000004046b3204763200"
+    "14000006046b360476360000000000024900000000000000000000003c000000"
+    "0002768b3702000000000000000001a22c44d85d000001a22c44d85dffffffff"
+    "ffffffff0000000000000000000114000000046b3804763800000000";
+static const char pk_fetch_v17[] =
+    "000000f700010011000000010007706b2d636f6e7300000013880000000100a0"
+    "00000100000000000000000519a94d2b7e0c8fc783a6a4da89602a8402000000"
+    "00ffffffff0000000000000000ffffffffffffffffffffffff00a00000000019"
+    "a94d2b7e0c8fc783a6a4da89602a840200000001ffffffff0000000000000000"
+    "ffffffffffffffffffffffff00a00000000019a94d2b7e0c8fc783a6a4da8960"
+    "2a840200000002ffffffff0000000000000000ffffffffffffffffffffffff00"
+    "a00000000019a94d2b7e0c8fc783a6a4da89602a840200000003ffffffff0000"
+    "000000000000ffffffffffffffffffffffff00a000000000010100";
+static const char pk_listoff_v9[] =
+    "0000006300020009000000040007706b2d636f6e7300ffffffff010204706b74"
+    "0500000000fffffffffffffffffffffffe0000000001ffffffffffffffffffff"
+    "fffe0000000002fffffffffffffffffffffffe0000000003ffffffffffffffff"
+    "fffffffe000000";
+static const char pk_meta_v12[] =
+    "0000002b0003000c000000020007706b2d70726f640002000000000000000000"
+    "0000000000000004706b7400010100";
 
 static const struct golden {
 	const char *name;
@@ -139,6 +200,15 @@ static const struct golden {
     {"kjs ApiVersions v2", kjs_apiver_v2, 18, 2},
     {"kjs Metadata v4", kjs_meta_v4, 3, 4},
     {"kjs Produce v3", kjs_produce_v3, 0, 3},
+    {"kjs produce v7", kjs_produce_v7, 0, 7},
+    {"kjs fetch v11", kjs_fetch_v11, 1, 11},
+    {"kjs listoff v3", kjs_listoff_v3, 2, 3},
+    {"kjs meta v6", kjs_meta_v6, 3, 6},
+    {"kp meta v5", kp_meta_v5, 3, 5},
+    {"pk produce v11", pk_produce_v11, 0, 11},
+    {"pk fetch v17", pk_fetch_v17, 1, 17},
+    {"pk listoff v9", pk_listoff_v9, 2, 9},
+    {"pk meta v12", pk_meta_v12, 3, 12},
 };
 
 union req {
@@ -391,6 +461,60 @@ test_golden_fields(void)
 	        u.fe.topics[0].parts[0].log_start_offset == -1 &&
 	        u.fe.nforgotten == 0 && u.fe.rack_id.len == 0,
 	    "Fetch v11 (librdkafka): session and v9/v11 fields");
+	free(f);
+
+	/* The flexible-only client: topics by id, a session it asks for. */
+	rc = decode_golden(golden("pk fetch v17"), &f, &n, &u, &a);
+	{
+		static const uint8_t id[16] = {0x19, 0xa9, 0x4d, 0x2b, 0x7e,
+		    0x0c, 0x8f, 0xc7, 0x83, 0xa6, 0xa4, 0xda, 0x89, 0x60, 0x2a,
+		    0x84};
+		int good = rc > 0 && u.fe.ntopics == 4;
+		int32_t i;
+
+		for (i = 0; good && i < 4; i++) {
+			const struct kafka_fetch_topic *t = &u.fe.topics[i];
+
+			good = memcmp(t->id.b, id, 16) == 0 && t->nparts == 1 &&
+			       t->parts[0].partition == i &&
+			       t->parts[0].fetch_offset == 0 &&
+			       t->parts[0].current_leader_epoch == -1 &&
+			       t->parts[0].last_fetched_epoch == -1 &&
+			       t->parts[0].log_start_offset == -1 &&
+			       t->parts[0].partition_max_bytes == 10485760 &&
+			       t->name.len == 0;
+		}
+		ok(good && u.fe.replica_id == -1 && u.fe.max_wait_ms == 5000 &&
+		        u.fe.min_bytes == 1 && u.fe.max_bytes == 10485760 &&
+		        u.fe.isolation_level == 1 && u.fe.session_id == 0 &&
+		        u.fe.session_epoch == 0 && u.fe.nforgotten == 0 &&
+		        u.fe.rack_id.len == 0,
+		    "Fetch v17 (flexible): four topics by id, epoch 0 (asks "
+		    "for a session)");
+	}
+	free(f);
+	rc = decode_golden(golden("pk meta v12"), &f, &n, &u, &a);
+	ok(rc > 0 && u.md.ntopics == 1 && kafka_str_eq(u.md.topics[0], "pkt") &&
+	        u.md.topic_ids != NULL &&
+	        kafka_uuid_is_zero(&u.md.topic_ids[0]) &&
+	        u.md.allow_auto_topic_creation && u.md.include_topic_ops,
+	    "Metadata v12: a topic by name (zero id), auto-create, ops asked");
+	free(f);
+	rc = decode_golden(golden("pk produce v11"), &f, &n, &u, &a);
+	ok(rc > 0 && u.pr.transactional_id.len == -1 && u.pr.acks == 1 &&
+	        u.pr.timeout_ms == 5000 && u.pr.ntopics == 1 &&
+	        kafka_str_eq(u.pr.topics[0].name, "pkt") &&
+	        kafka_batch_validate(u.pr.topics[0].parts[0].records.p,
+	            (size_t)u.pr.topics[0].parts[0].records.len, &b, NULL) == 0,
+	    "Produce v11 (flexible): acks 1, a valid batch");
+	free(f);
+	rc = decode_golden(golden("pk listoff v9"), &f, &n, &u, &a);
+	ok(rc > 0 && u.lo.isolation_level == 1 && u.lo.ntopics == 1 &&
+	        u.lo.topics[0].nparts == 4 &&
+	        u.lo.topics[0].parts[3].partition == 3 &&
+	        u.lo.topics[0].parts[3].current_leader_epoch == -1 &&
+	        u.lo.topics[0].parts[3].timestamp == KAFKA_OFFSET_EARLIEST,
+	    "ListOffsets v9 (flexible): earliest for four partitions");
 	free(f);
 
 	rc = decode_golden(golden("rdk ListOffsets v0"), &f, &n, &u, &a);
@@ -723,12 +847,21 @@ test_metadata_resp(void)
 	    {1, {"192.168.1.173", 13}, 9095, {NULL, -1}},
 	    {0, {"192.168.1.173", 13}, 9092, {NULL, -1}},
 	};
-	static const struct kafka_metadata_part part = {
-	    0, 0, 1, 1, one, 1, one};
+	static const struct kafka_metadata_part part = {.leader = 1,
+	    .nreplicas = 1,
+	    .replicas = one,
+	    .nisr = 1,
+	    .isr = one};
 	static const struct kafka_metadata_topic topic = {
-	    0, {"test-topic-66d1df55ec27e033d726", 31}, 0, 1, &part};
-	struct kafka_metadata_resp m = {
-	    0, 3, brokers, {"Q0WO3u_TTAeslFDJWiiGvA", 22}, 1, 1, &topic};
+	    .name = {"test-topic-66d1df55ec27e033d726", 31},
+	    .nparts = 1,
+	    .parts = &part};
+	struct kafka_metadata_resp m = {.nbrokers = 3,
+	    .brokers = brokers,
+	    .cluster_id = {"Q0WO3u_TTAeslFDJWiiGvA", 22},
+	    .controller_id = 1,
+	    .ntopics = 1,
+	    .topics = &topic};
 	struct wbuf w;
 	size_t full;
 
@@ -768,7 +901,7 @@ test_fetch_resp(void)
 	part.records_len = (int32_t)(n - hdr);
 	wbuf_init(&w, 0);
 	kafka_encode_fetch_resp_head(&w, 4, 0, 0, 0, 1);
-	kafka_encode_fetch_topic_head(&w, 4, name, 31, 1);
+	kafka_encode_fetch_topic_head(&w, 4, name, 31, NULL, 1);
 	kafka_encode_fetch_part_head(&w, 4, &part);
 	ok(w.len == hdr && memcmp(w.buf, fx, hdr) == 0,
 	    "Fetch v4: everything up to the records length is byte-exact");
@@ -786,7 +919,7 @@ test_fetch_resp(void)
 	mark = kafka_frame_begin(&w);
 	kafka_encode_response_header(&w, KAFKA_API_FETCH, 4, 9);
 	kafka_encode_fetch_resp_head(&w, 4, 0, 0, 0, 1);
-	kafka_encode_fetch_topic_head(&w, 4, name, 31, 1);
+	kafka_encode_fetch_topic_head(&w, 4, name, 31, NULL, 1);
 	kafka_encode_fetch_part_head(&w, 4, &part);
 	kafka_frame_end(&w, mark, (size_t)part.records_len);
 	is_int((int32_t)((uint32_t)w.buf[0] << 24 | (uint32_t)w.buf[1] << 16 |
@@ -827,19 +960,26 @@ test_produce_roundtrip(void)
 	int v, rc;
 
 	for (v = KAFKA_PRODUCE_MIN_VER; v <= KAFKA_PRODUCE_MAX_VER; v++) {
+		int flex = kafka_request_flexible(KAFKA_API_PRODUCE, v);
+
 		wbuf_init(&w, 0);
-		kafka_wr_nstr(&w, "txn", 3);
+		kafka_wr_fnstr(&w, flex, "txn", 3);
 		wbuf_i16(&w, 1);
 		wbuf_i32(&w, 1500);
-		kafka_wr_array(&w, 2);
-		kafka_wr_str(&w, "a", 1);
-		kafka_wr_array(&w, 2);
+		kafka_wr_farray(&w, flex, 2);
+		kafka_wr_fstr(&w, flex, "a", 1);
+		kafka_wr_farray(&w, flex, 2);
 		wbuf_i32(&w, 0);
-		kafka_wr_nbytes(&w, "xyz", 3);
+		kafka_wr_fnbytes(&w, flex, "xyz", 3);
+		kafka_wr_ftags(&w, flex);
 		wbuf_i32(&w, 7);
-		kafka_wr_nbytes(&w, NULL, -1);
-		kafka_wr_str(&w, "bb", 2);
-		kafka_wr_array(&w, 0);
+		kafka_wr_fnbytes(&w, flex, NULL, -1);
+		kafka_wr_ftags(&w, flex);
+		kafka_wr_ftags(&w, flex);
+		kafka_wr_fstr(&w, flex, "bb", 2);
+		kafka_wr_farray(&w, flex, 0);
+		kafka_wr_ftags(&w, flex);
+		kafka_wr_ftags(&w, flex);
 		arena_init(&a, 4096);
 		rc = kafka_decode_produce_req(
 		    w.buf, w.len, (int16_t)v, &q, &a, NULL);

@@ -11,7 +11,11 @@
  * ListOffsets v0/v1; long-poll wake-up on append and max_wait expiry;
  * OFFSET_OUT_OF_RANGE; KIP-74; pipelined requests answered in order
  * across a parked Fetch; oversized frames, garbage, unknown keys and
- * versions and malformed bodies each closing only their connection.
+ * versions and malformed bodies each closing only their connection;
+ * consumer groups (MEMBER_ID_REQUIRED, a JoinGroup and a SyncGroup parked
+ * and woken by another connection's request, a parked JoinGroup whose
+ * connection closes, flexible OffsetCommit/OffsetFetch); topic ids in
+ * Metadata v12 and Fetch v13; Fetch sessions refused.
  */
 #include <config.h>
 
@@ -33,6 +37,7 @@
 
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/membudget.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_records.h"
 #include "proto/rbuf.h"
@@ -41,6 +46,7 @@
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/stats.h"
+#include "storage/groupstore.h"
 #include "storage/seglog.h"
 #include "tests/lib/tap.h"
 
@@ -50,7 +56,9 @@
 static struct event_base *evb;
 static struct kafka_server *ks;
 static struct seglog *slog;
+static struct groupstore *gstore;
 static int port;
+static struct config cfg;
 
 struct cli {
 	int fd;
@@ -496,8 +504,12 @@ produce(struct cli *c, int16_t acks, const char *topic, int32_t part,
 static void
 test_api_versions(void)
 {
-	static const int16_t want[][3] = {
-	    {0, 3, 3}, {1, 4, 4}, {2, 0, 1}, {3, 0, 4}, {18, 0, 2}};
+	/* The dispatch table, in its order: (key, min, max). */
+	static const int16_t want[][3] = {{0, 3, 11}, {1, 4, 17}, {2, 0, 9},
+	    {3, 0, 12}, {8, 2, 9}, {9, 1, 9}, {10, 0, 6}, {11, 0, 9},
+	    {12, 0, 4}, {13, 0, 5}, {14, 0, 5}, {15, 0, 5}, {16, 0, 5},
+	    {18, 0, 4}};
+	const int32_t nwant = (int32_t)(sizeof(want) / sizeof(want[0]));
 	struct cli c;
 	struct rbuf r;
 	int32_t n, i;
@@ -510,28 +522,43 @@ test_api_versions(void)
 	is_int(rbuf_i32(&r), 7, "correlation id");
 	is_int(rbuf_i16(&r), 0, "error 0");
 	n = rbuf_i32(&r);
-	is_int(n, 5, "five APIs, no more than implemented");
-	for (i = 0; i < n && i < 5; i++) {
+	is_int(n, nwant, "14 APIs, no more than implemented");
+	for (i = 0; i < n && i < nwant; i++) {
 		int16_t k = rbuf_i16(&r), lo = rbuf_i16(&r), hi = rbuf_i16(&r);
 
 		good &= k == want[i][0] && lo == want[i][1] && hi == want[i][2];
 	}
 	ok(good && r.err == 0 && rbuf_left(&r) == 0,
-	    "Produce 3-3, Fetch 4-4, ListOffsets 0-1, Metadata 0-4, "
-	    "ApiVersions 0-2");
+	    "the versions of Kafka 3.9 from where each client starts");
 
-	/* librdkafka's opening move. */
+	/* librdkafka's opening move, now served (flexible, header v0). */
 	send_api_versions(&c, 3, 8);
 	ok(cli_recv(&c, 2000) == 1, "ApiVersions v3 answered");
 	rbuf_init(&r, c.frame.buf, c.frame.len);
-	is_int(rbuf_i32(&r), 8, "correlation id (header v0)");
+	is_int(rbuf_i32(&r), 8, "correlation id (header v0, no tags)");
+	is_int(rbuf_i16(&r), 0, "v3: error 0");
+	n = (int32_t)rbuf_uvarint(&r) - 1;
+	is_int(n, nwant, "v3: compact array of the same APIs");
+	for (i = 0; i < n && i < nwant; i++) {
+		rbuf_skip(&r, 6);
+		good &= rbuf_u8(&r) == 0; /* no tags per entry */
+	}
+	rbuf_i32(&r); /* throttle */
+	ok(good && rbuf_u8(&r) == 0 && r.err == 0 && rbuf_left(&r) == 0,
+	    "v3 layout: tags per entry and at the end");
+
+	/* A version newer than served: the KIP-511 answer, kept open. */
+	send_api_versions(&c, 5, 9);
+	ok(cli_recv(&c, 2000) == 1, "ApiVersions v5 answered");
+	rbuf_init(&r, c.frame.buf, c.frame.len);
+	is_int(rbuf_i32(&r), 9, "correlation id (header v0)");
 	is_int(rbuf_i16(&r), KAFKA_ERR_UNSUPPORTED_VERSION,
 	    "UNSUPPORTED_VERSION (35)");
 	n = rbuf_i32(&r);
-	ok(n == 5 && rbuf_left(&r) == (size_t)n * 6,
+	ok(n == nwant && rbuf_left(&r) == (size_t)n * 6,
 	    "in the v0 layout, listing what is served");
-	send_api_versions(&c, 2, 9);
-	ok(cli_recv(&c, 2000) == 1 && frame_corr(&c.frame) == 9,
+	send_api_versions(&c, 2, 10);
+	ok(cli_recv(&c, 2000) == 1 && frame_corr(&c.frame) == 10,
 	    "the connection is kept: the v2 retry is answered");
 	rbuf_init(&r, c.frame.buf, c.frame.len);
 	rbuf_i32(&r);
@@ -979,8 +1006,8 @@ test_output_cap(void)
 	struct cli c;
 	uint64_t before, handled;
 	int64_t base;
-	size_t m, blen, freed;
-	int i, nfetch = 24, good = 1, got = 0;
+	size_t m, blen;
+	int i, nfetch = 48, good = 1, got = 0;
 
 	wbuf_init(&b, 0);
 	wbuf_init(&one, 0);
@@ -988,9 +1015,9 @@ test_output_cap(void)
 	seglog_topic_create(slog, "capped", 6, 1, &t);
 	make_batch(&b, 1, 1, "cap", 60000);
 	blen = b.len;
-	for (i = 0; i < 100; i++) /* about 6 MB, in 1 MiB segments */
+	for (i = 0; i < 30; i++) /* about 1.8 MB: within retention */
 		seglog_append(t, 0, b.buf, b.len, 1, &base);
-	/* 24 Fetches of about 4 MB each, then an ApiVersions. */
+	/* 48 Fetches of about 1.8 MB each, then an ApiVersions. */
 	for (i = 0; i < nfetch; i++) {
 		m = req_begin(&one, KAFKA_API_FETCH, 4, 100 + i, 0);
 		wbuf_i32(&one, -1);
@@ -1022,10 +1049,12 @@ test_output_cap(void)
 	    (unsigned long long)(stats.kafka_requests_total - before),
 	    nfetch + 1);
 	/* Retention (2 MiB here) drops segments queued responses hold. */
-	freed = seglog_expire(slog, 1);
-	ok(freed > 0 && seglog_start_offset(t, 0) > 0,
-	    "retention dropped %zu bytes the queued responses reference",
-	    freed);
+	for (i = 0; i < 100; i++)
+		seglog_append(t, 0, b.buf, b.len, 1, &base);
+	ok(seglog_start_offset(t, 0) > 0,
+	    "appends past retention dropped segments the queued responses "
+	    "reference (start %lld)",
+	    (long long)seglog_start_offset(t, 0));
 	for (i = 0; i < nfetch; i++) {
 		if (cli_recv(&c, 5000) != 1 || parse_fetch(&c.frame, &fr) != 0)
 			break;
@@ -1111,11 +1140,547 @@ test_bad_input(void)
 	wbuf_fini(&w);
 }
 
+/* Memory budget, idle and partial-request deadlines, the connection cap,
+ * auto-creation switched off. */
+static void
+test_limits(void)
+{
+	struct cli a, b, c3;
+	struct fetch_res fr;
+	struct wbuf w;
+	uint8_t prefix[14] = {0, 0x08, 0, 0}; /* announces 512 KiB */
+	uint64_t before;
+	double t0;
+
+	/* A frame whose rest cannot fit in what the budget has left closes
+	 * that connection, before its body is read; another is served. */
+	membudget_init(&membudget_global, 256 << 10);
+	cli_open(&a);
+	cli_open(&b);
+	before = stats.kafka_conn_closed_memory_total;
+	cli_send(&a, prefix, sizeof(prefix));
+	ok(cli_recv(&a, 2000) == -1,
+	    "a 512 KiB request under a 256 KiB budget: connection closed");
+	is_int(stats.kafka_conn_closed_memory_total - before, 1,
+	    "counted as closed for memory");
+	send_api_versions(&b, 0, 7);
+	ok(cli_recv(&b, 2000) == 1, "another connection is served");
+	is_int(
+	    membudget_used(&membudget_global), 0, "and nothing stays charged");
+	cli_close(&a);
+	cli_close(&b);
+	membudget_init(&membudget_global, 0);
+
+	/* Idle and partial deadlines: kafka_idle_ms 300. */
+	cfg.kafka_idle_ms = 300;
+	cli_open(&a);
+	t0 = now_ms();
+	ok(cli_recv(&a, 3000) == -1, "an idle connection is closed");
+	ok(now_ms() - t0 >= 250, "after kafka_idle_ms (%.0f ms)",
+	    now_ms() - t0);
+	cli_open(&a);
+	prefix[1] = 0;
+	prefix[3] = 100; /* 100 bytes announced, 10 sent */
+	cli_send(&a, prefix, sizeof(prefix));
+	ok(cli_recv(&a, 3000) == -1, "a request that stops arriving: closed");
+	cli_open(&a);
+	send_fetch(&a, 90, 1000, 1 << 20, 1 << 20, "trades", 3,
+	    seglog_end_offset(seglog_topic_get(slog, "trades", 6), 3), 1 << 20);
+	ok(cli_recv(&a, 3000) == 1 && parse_fetch(&a.frame, &fr) == 0 &&
+	        fr.corr == 90,
+	    "a Fetch waiting longer than kafka_idle_ms is not idle: answered");
+	cli_close(&a);
+	cfg.kafka_idle_ms = 0;
+
+	/* The connection cap: the third waits in the backlog until one of
+	 * the first two closes. */
+	cfg.kafka_max_connections = 2;
+	cli_open(&a);
+	cli_open(&b);
+	cli_open(&c3);
+	send_api_versions(&c3, 0, 8);
+	is_int(cli_recv(&c3, 300), 0, "a third connection past the cap waits");
+	cli_close(&a);
+	ok(cli_recv(&c3, 2000) == 1 && frame_corr(&c3.frame) == 8,
+	    "and is served once one closes");
+	cli_close(&b);
+	cli_close(&c3);
+	cfg.kafka_max_connections = 1024;
+
+	/* auto_create_topics no: Produce to a new topic is refused. */
+	cfg.auto_create_topics = 0;
+	wbuf_init(&w, 0);
+	make_batch(&w, 1, 1, "nc", 0);
+	cli_open(&a);
+	{
+		int64_t base;
+
+		is_int(produce(&a, 1, "never-made", 0, &w, &base),
+		    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION,
+		    "auto_create_topics no: UNKNOWN_TOPIC_OR_PARTITION");
+	}
+	ok(seglog_topic_get(slog, "never-made", 10) == NULL, "no topic made");
+	cli_close(&a);
+	cfg.auto_create_topics = 1;
+	wbuf_fini(&w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Consumer groups over loopback */
+
+#define GROUP_REBALANCE_MS 1500
+
+/* JoinGroup v3 (no MEMBER_ID_REQUIRED) or v5 (with it). */
+static void
+send_join(struct cli *c, int16_t ver, int32_t corr, const char *member)
+{
+	struct wbuf w;
+	size_t m;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_JOIN_GROUP, ver, corr, 0);
+	kafka_wr_str(&w, "ug", 2);
+	wbuf_i32(&w, 6000);
+	wbuf_i32(&w, GROUP_REBALANCE_MS);
+	kafka_wr_str(&w, member, (int32_t)strlen(member));
+	if (ver >= 5)
+		kafka_wr_nstr(&w, NULL, -1);
+	kafka_wr_str(&w, "consumer", 8);
+	kafka_wr_array(&w, 1);
+	kafka_wr_str(&w, "range", 5);
+	kafka_wr_bytes(&w, "sub", 3);
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+}
+
+struct join_answer {
+	int32_t corr;
+	int16_t error;
+	int32_t generation;
+	char leader[96];
+	char member[96];
+	int32_t nmembers;
+};
+
+/* Parse the JoinGroup v3/v5 response in c->frame. */
+static void
+parse_join(struct cli *c, struct join_answer *j)
+{
+	struct rbuf r;
+	struct kafka_str s;
+
+	memset(j, 0, sizeof(*j));
+	rbuf_init(&r, c->frame.buf, c->frame.len);
+	j->corr = rbuf_i32(&r);
+	rbuf_i32(&r); /* throttle */
+	j->error = rbuf_i16(&r);
+	j->generation = rbuf_i32(&r);
+	kafka_rd_str(&r); /* protocol */
+	s = kafka_rd_str(&r);
+	snprintf(j->leader, sizeof(j->leader), "%.*s", s.len > 0 ? s.len : 0,
+	    s.p ? s.p : "");
+	s = kafka_rd_str(&r);
+	snprintf(j->member, sizeof(j->member), "%.*s", s.len > 0 ? s.len : 0,
+	    s.p ? s.p : "");
+	j->nmembers = rbuf_i32(&r);
+}
+
+/* SyncGroup v3; the leader passes (member, assignment) pairs. */
+static void
+send_sync(struct cli *c, int32_t corr, int32_t gen, const char *member, int n,
+    const char *const *pairs)
+{
+	struct wbuf w;
+	size_t m;
+	int i;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_SYNC_GROUP, 3, corr, 0);
+	kafka_wr_str(&w, "ug", 2);
+	wbuf_i32(&w, gen);
+	kafka_wr_str(&w, member, (int32_t)strlen(member));
+	kafka_wr_nstr(&w, NULL, -1);
+	kafka_wr_array(&w, n);
+	for (i = 0; i < n; i++) {
+		kafka_wr_str(&w, pairs[2 * i], (int32_t)strlen(pairs[2 * i]));
+		kafka_wr_bytes(
+		    &w, pairs[2 * i + 1], (int32_t)strlen(pairs[2 * i + 1]));
+	}
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+}
+
+/* The SyncGroup v3 response in c->frame: error, assignment in buf. */
+static int16_t
+parse_sync(struct cli *c, char *buf, size_t size)
+{
+	struct rbuf r;
+	struct kafka_bytes b;
+	int16_t err;
+
+	rbuf_init(&r, c->frame.buf, c->frame.len);
+	rbuf_i32(&r);
+	rbuf_i32(&r);
+	err = rbuf_i16(&r);
+	b = kafka_rd_bytes(&r);
+	snprintf(buf, size, "%.*s", b.len > 0 ? b.len : 0,
+	    b.p ? (const char *)b.p : "");
+	return err;
+}
+
+static int16_t
+heartbeat(struct cli *c, int32_t corr, int32_t gen, const char *member)
+{
+	struct wbuf w;
+	struct rbuf r;
+	size_t m;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_HEARTBEAT, 3, corr, 0);
+	kafka_wr_str(&w, "ug", 2);
+	wbuf_i32(&w, gen);
+	kafka_wr_str(&w, member, (int32_t)strlen(member));
+	kafka_wr_nstr(&w, NULL, -1);
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+	if (cli_recv(c, 2000) != 1)
+		return -100;
+	rbuf_init(&r, c->frame.buf, c->frame.len);
+	rbuf_i32(&r);
+	rbuf_i32(&r);
+	return rbuf_i16(&r);
+}
+
+/* OffsetCommit v8 (flexible) of one partition: its error. */
+static int16_t
+commit_v8(struct cli *c, int32_t gen, const char *member, const char *topic,
+    int32_t part, int64_t offset)
+{
+	struct wbuf w;
+	struct rbuf r;
+	size_t m;
+	int16_t err;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_OFFSET_COMMIT, 8, 77, 1);
+	kafka_wr_cstr(&w, "ug", 2);
+	wbuf_i32(&w, gen);
+	kafka_wr_cstr(&w, member, (int32_t)strlen(member));
+	kafka_wr_cnstr(&w, NULL, -1);
+	kafka_wr_carray(&w, 1);
+	kafka_wr_cstr(&w, topic, (int32_t)strlen(topic));
+	kafka_wr_carray(&w, 1);
+	wbuf_i32(&w, part);
+	wbuf_i64(&w, offset);
+	wbuf_i32(&w, -1);
+	kafka_wr_cnstr(&w, "md", 2);
+	kafka_wr_tags(&w);
+	kafka_wr_tags(&w);
+	kafka_wr_tags(&w);
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+	if (cli_recv(c, 2000) != 1)
+		return -100;
+	rbuf_init(&r, c->frame.buf, c->frame.len);
+	rbuf_i32(&r);
+	rbuf_u8(&r); /* response header v1 tags */
+	rbuf_i32(&r);
+	rbuf_uvarint(&r); /* 1 topic */
+	kafka_rd_cstr(&r);
+	rbuf_uvarint(&r); /* 1 partition */
+	rbuf_i32(&r);
+	err = rbuf_i16(&r);
+	return r.err ? -101 : err;
+}
+
+/* OffsetFetch v7 (flexible) of trades/part: the offset, or -100. */
+static int64_t
+offset_fetch_v7(struct cli *c, int32_t part)
+{
+	struct wbuf w;
+	struct rbuf r;
+	size_t m;
+	int64_t off;
+	struct kafka_str md;
+
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_OFFSET_FETCH, 7, 78, 1);
+	kafka_wr_cstr(&w, "ug", 2);
+	kafka_wr_carray(&w, 1);
+	kafka_wr_cstr(&w, "trades", 6);
+	kafka_wr_carray(&w, 1);
+	wbuf_i32(&w, part);
+	kafka_wr_tags(&w);
+	wbuf_u8(&w, 1); /* require_stable */
+	kafka_wr_tags(&w);
+	req_send(c, &w, m);
+	wbuf_fini(&w);
+	if (cli_recv(c, 2000) != 1)
+		return -100;
+	rbuf_init(&r, c->frame.buf, c->frame.len);
+	rbuf_i32(&r);
+	rbuf_u8(&r);
+	rbuf_i32(&r);
+	rbuf_uvarint(&r);
+	kafka_rd_cstr(&r);
+	rbuf_uvarint(&r);
+	rbuf_i32(&r);
+	off = rbuf_i64(&r);
+	rbuf_i32(&r); /* epoch */
+	md = kafka_rd_cnstr(&r);
+	/* Committed with "md"; nothing committed reads "" (as Kafka). */
+	if (r.err || !kafka_str_eq(md, off >= 0 ? "md" : ""))
+		return -101;
+	return off;
+}
+
+static void
+test_groups(void)
+{
+	struct cli a, b, b2;
+	struct join_answer ja, jb;
+	char ida[96], idb[96], asg[64];
+	int16_t err;
+
+	cli_open(&a);
+	cli_open(&b);
+	cli_open(&b2);
+
+	/* v5: a new member first gets MEMBER_ID_REQUIRED and its id. */
+	send_join(&a, 5, 1, "");
+	ok(cli_recv(&a, 2000) == 1, "JoinGroup v5 answered at once");
+	parse_join(&a, &ja);
+	is_int(ja.error, KAFKA_ERR_MEMBER_ID_REQUIRED, "MEMBER_ID_REQUIRED");
+	snprintf(ida, sizeof(ida), "%s", ja.member);
+	ok(ida[0] != '\0', "with the member id to use (%s)", ida);
+	send_join(&a, 5, 2, ida);
+	ok(cli_recv(&a, 2000) == 1, "the rejoin completes a one-member group");
+	parse_join(&a, &ja);
+	ok(ja.error == 0 && ja.generation == 1 && strcmp(ja.leader, ida) == 0 &&
+	        ja.nmembers == 1,
+	    "generation 1, A leads, one member");
+	{
+		const char *pairs[] = {ida, "aa1"};
+
+		send_sync(&a, 3, 1, ida, 1, pairs);
+	}
+	ok(cli_recv(&a, 2000) == 1 && parse_sync(&a, asg, sizeof(asg)) == 0 &&
+	        strcmp(asg, "aa1") == 0,
+	    "the leader's SyncGroup: its own assignment");
+
+	/* B joins (v3: no member id round trip) and waits for A. */
+	send_join(&b, 3, 10, "");
+	is_int(cli_recv(&b, 200), 0, "B's JoinGroup waits (parked)");
+	/* A second newcomer whose connection then closes: withdrawn. */
+	send_join(&b2, 3, 20, "");
+	is_int(cli_recv(&b2, 100), 0, "B2's JoinGroup waits too");
+	cli_close(&b2);
+	spin(NULL, 50);
+	is_int(heartbeat(&a, 4, 1, ida), KAFKA_ERR_REBALANCE_IN_PROGRESS,
+	    "A's heartbeat: REBALANCE_IN_PROGRESS");
+	send_join(&a, 5, 5, ida);
+	/* B2's member never rejoins: the join completes at the rebalance
+	 * timeout, without it, answering A and waking B. */
+	ok(cli_recv(&a, GROUP_REBALANCE_MS + 3000) == 1,
+	    "A's rejoin is answered (at the rebalance timeout)");
+	parse_join(&a, &ja);
+	ok(cli_recv(&b, 2000) == 1, "B, parked on its own connection, is "
+	                            "answered too");
+	parse_join(&b, &jb);
+	snprintf(idb, sizeof(idb), "%s", jb.member);
+	ok(ja.error == 0 && jb.error == 0 && ja.generation == 2 &&
+	        jb.generation == 2 && jb.corr == 10,
+	    "both in generation 2 (B's own correlation id)");
+	ok(ja.nmembers == 2 && jb.nmembers == 0 && strcmp(jb.leader, ida) == 0,
+	    "A leads two members (not B2's); B follows");
+
+	/* The follower's SyncGroup waits for the leader's. */
+	send_sync(&b, 11, 2, idb, 0, NULL);
+	is_int(cli_recv(&b, 200), 0, "B's SyncGroup waits for the leader");
+	{
+		const char *pairs[] = {ida, "A-part", idb, "B-part"};
+
+		send_sync(&a, 6, 2, ida, 2, pairs);
+	}
+	ok(cli_recv(&a, 2000) == 1 && parse_sync(&a, asg, sizeof(asg)) == 0 &&
+	        strcmp(asg, "A-part") == 0,
+	    "the leader gets its part");
+	ok(cli_recv(&b, 2000) == 1 && frame_corr(&b.frame) == 11 &&
+	        parse_sync(&b, asg, sizeof(asg)) == 0 &&
+	        strcmp(asg, "B-part") == 0,
+	    "B is woken with its part");
+
+	/* Commits (flexible v8) and OffsetFetch (flexible v7). */
+	is_int(commit_v8(&b, 2, idb, "trades", 1, 42), 0, "B commits trades/1");
+	is_int(offset_fetch_v7(&a, 1), 42, "OffsetFetch v7 reads it back");
+	is_int(offset_fetch_v7(&a, 2), -1, "an uncommitted partition: -1");
+	is_int(commit_v8(&b, 1, idb, "trades", 1, 50),
+	    KAFKA_ERR_ILLEGAL_GENERATION, "a stale generation is refused");
+	is_int(commit_v8(&b, 2, idb, "no-such-topic", 0, 1),
+	    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION, "an unknown topic too");
+	is_int(commit_v8(&b, 2, idb, "trades", 99, 1),
+	    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION, "and an unknown partition");
+	is_int(
+	    offset_fetch_v7(&a, 1), 42, "the refused commits changed nothing");
+	err = heartbeat(&b, 12, 2, idb);
+	is_int(err, 0, "B's heartbeat in a Stable group: 0");
+	cli_close(&a);
+	cli_close(&b);
+}
+
+/* Metadata v12 gives ids; Fetch v13 names topics by them. */
+static void
+test_topic_ids(void)
+{
+	struct cli c;
+	struct wbuf w;
+	struct rbuf r;
+	struct kafka_uuid id, bogus;
+	size_t m;
+	int32_t n;
+	int i;
+
+	cli_open(&c);
+	wbuf_init(&w, 0);
+	m = req_begin(&w, KAFKA_API_METADATA, 12, 90, 1);
+	kafka_wr_carray(&w, 1);
+	memset(&id, 0, sizeof(id));
+	kafka_wr_uuid(&w, &id);
+	kafka_wr_cnstr(&w, "trades", 6);
+	kafka_wr_tags(&w);
+	wbuf_u8(&w, 0); /* no auto-creation */
+	wbuf_u8(&w, 0); /* no topic operations */
+	kafka_wr_tags(&w);
+	req_send(&c, &w, m);
+	ok(cli_recv(&c, 2000) == 1, "Metadata v12 answered");
+	rbuf_init(&r, c.frame.buf, c.frame.len);
+	rbuf_i32(&r);
+	rbuf_u8(&r);  /* header tags */
+	rbuf_i32(&r); /* throttle */
+	n = (int32_t)rbuf_uvarint(&r) - 1;
+	for (i = 0; i < n; i++) {
+		rbuf_i32(&r);
+		kafka_rd_cstr(&r);
+		rbuf_i32(&r);
+		kafka_rd_cnstr(&r);
+		kafka_rd_tags(&r);
+	}
+	kafka_rd_cnstr(&r); /* cluster id */
+	rbuf_i32(&r);       /* controller */
+	rbuf_uvarint(&r);   /* topics */
+	is_int(rbuf_i16(&r), 0, "trades: error 0");
+	ok(kafka_str_eq(kafka_rd_cnstr(&r), "trades"), "its name");
+	id = kafka_rd_uuid(&r);
+	ok(r.err == 0 && !kafka_uuid_is_zero(&id) && (id.b[6] & 0xf0) == 0x80,
+	    "a non-zero version 8 topic id");
+
+	/* Fetch v13 by that id, and by a made-up one. */
+	memset(&bogus, 0x5a, sizeof(bogus));
+	wbuf_reset(&w);
+	m = req_begin(&w, KAFKA_API_FETCH, 13, 91, 1);
+	wbuf_i32(&w, -1);
+	wbuf_i32(&w, 0); /* max wait 0: answer now */
+	wbuf_i32(&w, 1);
+	wbuf_i32(&w, 1 << 20);
+	wbuf_u8(&w, 0);
+	wbuf_i32(&w, 0);  /* session id */
+	wbuf_i32(&w, -1); /* session epoch */
+	kafka_wr_carray(&w, 2);
+	kafka_wr_uuid(&w, &id);
+	kafka_wr_carray(&w, 1);
+	wbuf_i32(&w, 0);
+	wbuf_i32(&w, -1);
+	wbuf_i64(&w, 0);
+	wbuf_i32(&w, -1);
+	wbuf_i64(&w, -1);
+	wbuf_i32(&w, 1 << 20);
+	kafka_wr_tags(&w);
+	kafka_wr_tags(&w);
+	kafka_wr_uuid(&w, &bogus);
+	kafka_wr_carray(&w, 1);
+	wbuf_i32(&w, 0);
+	wbuf_i32(&w, -1);
+	wbuf_i64(&w, 0);
+	wbuf_i32(&w, -1);
+	wbuf_i64(&w, -1);
+	wbuf_i32(&w, 1 << 20);
+	kafka_wr_tags(&w);
+	kafka_wr_tags(&w);
+	kafka_wr_carray(&w, 0); /* forgotten */
+	kafka_wr_cstr(&w, "", 0);
+	kafka_wr_tags(&w);
+	req_send(&c, &w, m);
+	ok(cli_recv(&c, 2000) == 1, "Fetch v13 answered");
+	rbuf_init(&r, c.frame.buf, c.frame.len);
+	rbuf_i32(&r);
+	rbuf_u8(&r);
+	rbuf_i32(&r);
+	is_int(rbuf_i16(&r), 0, "top-level error 0");
+	is_int(rbuf_i32(&r), 0, "session 0: none was created");
+	is_int((int32_t)rbuf_uvarint(&r) - 1, 2, "two topics");
+	{
+		struct kafka_uuid got = kafka_rd_uuid(&r);
+
+		ok(memcmp(got.b, id.b, 16) == 0, "the first by its id");
+	}
+	rbuf_uvarint(&r);
+	rbuf_i32(&r);
+	is_int(rbuf_i16(&r), 0, "known id: error 0");
+	{
+		int64_t hw = rbuf_i64(&r);
+		uint32_t len;
+
+		rbuf_i64(&r); /* lso */
+		rbuf_i64(&r); /* log start */
+		rbuf_uvarint(&r);
+		rbuf_i32(&r); /* preferred replica */
+		len = rbuf_uvarint(&r);
+		ok(hw >= 0 && r.err == 0, "a high watermark (%lld)",
+		    (long long)hw);
+		rbuf_skip(&r, len > 0 ? len - 1 : 0);
+		kafka_rd_tags(&r);
+		kafka_rd_tags(&r);
+	}
+	{
+		struct kafka_uuid got = kafka_rd_uuid(&r);
+
+		ok(memcmp(got.b, bogus.b, 16) == 0, "the second as asked");
+	}
+	rbuf_uvarint(&r);
+	rbuf_i32(&r);
+	is_int(rbuf_i16(&r), KAFKA_ERR_UNKNOWN_TOPIC_ID,
+	    "an unknown id: UNKNOWN_TOPIC_ID");
+
+	/* A session the broker never created. */
+	wbuf_reset(&w);
+	m = req_begin(&w, KAFKA_API_FETCH, 12, 92, 1);
+	wbuf_i32(&w, -1);
+	wbuf_i32(&w, 0);
+	wbuf_i32(&w, 1);
+	wbuf_i32(&w, 1 << 20);
+	wbuf_u8(&w, 0);
+	wbuf_i32(&w, 12345); /* session id */
+	wbuf_i32(&w, 3);     /* session epoch */
+	kafka_wr_carray(&w, 0);
+	kafka_wr_carray(&w, 0);
+	kafka_wr_cstr(&w, "", 0);
+	kafka_wr_tags(&w);
+	req_send(&c, &w, m);
+	ok(cli_recv(&c, 2000) == 1, "Fetch v12 with a session answered");
+	rbuf_init(&r, c.frame.buf, c.frame.len);
+	rbuf_i32(&r);
+	rbuf_u8(&r);
+	rbuf_i32(&r);
+	is_int(rbuf_i16(&r), KAFKA_ERR_FETCH_SESSION_ID_NOT_FOUND,
+	    "FETCH_SESSION_ID_NOT_FOUND: the client starts a full fetch");
+	wbuf_fini(&w);
+	cli_close(&c);
+}
+
 int
 main(void)
 {
 	struct seglog_limits lim;
-	struct config cfg;
 	int rc;
 
 	plan_lazy();
@@ -1126,6 +1691,9 @@ main(void)
 	cfg.topic = "trades";
 	cfg.partitions = 4;
 	cfg.max_request_bytes = MAX_REQUEST;
+	cfg.kafka_max_connections = 1024;
+	cfg.auto_create_topics = 1;
+	cfg.max_topics = 256;
 	memset(&lim, 0, sizeof(lim));
 	lim.segment_bytes = 1 << 20;
 	lim.retention_bytes = 2 << 20; /* only "capped" gets that big */
@@ -1136,7 +1704,9 @@ main(void)
 	    seglog_topic_create(slog, "trades", 6, 4, NULL) != 0)
 		return 1;
 	seglog_set_append_hook(slog, on_append, NULL);
-	ks = kafka_server_new(evb, &cfg, slog);
+	if (groupstore_open(NULL, &gstore) != 0)
+		abort();
+	ks = kafka_server_new(evb, &cfg, slog, gstore);
 	rc = kafka_server_listen(ks);
 	is_int(rc, 0, "listening");
 	port = kafka_server_port(ks);
@@ -1149,6 +1719,9 @@ main(void)
 	test_long_poll();
 	test_pipeline();
 	test_output_cap();
+	test_limits();
+	test_groups();
+	test_topic_ids();
 	test_bad_input();
 	for (rc = 0; rc < 50 && stats.kafka_connections != 0; rc++)
 		spin(NULL, 2);
@@ -1156,6 +1729,7 @@ main(void)
 
 	kafka_server_stop_accepting(ks);
 	kafka_server_free(ks);
+	groupstore_free(gstore);
 	seglog_free(slog);
 	event_base_free(evb);
 	return done_testing();

@@ -39,6 +39,46 @@ test_limit(void)
 	ok(membudget_room(&b) == UINT64_MAX, "room unlimited");
 }
 
+/* A reclaimer holding 10 blocks of 100 bytes, giving one per call. */
+static int held = 10, calls;
+
+static size_t
+give_back(void *arg, size_t need)
+{
+	struct membudget *b = arg;
+
+	calls++;
+	if (held == 0)
+		return 0;
+	held--;
+	membudget_release(b, 100);
+	return 100;
+}
+
+static void
+test_reclaim(void)
+{
+	struct membudget b;
+
+	membudget_init(&b, 1000);
+	membudget_charge(&b, 1000); /* the reclaimer's 10 blocks */
+	membudget_set_reclaim(&b, give_back, &b);
+	is_int(membudget_charge(&b, 250), ERR_NOMEM,
+	    "a plain charge does not reclaim");
+	is_int(
+	    membudget_charge_reclaim(&b, 250), 0, "charge_reclaim makes room");
+	is_int(held, 7, "three blocks given back for 250 bytes");
+	is_int(membudget_used(&b), 950, "and the charge is in");
+	is_int(membudget_charge_reclaim(&b, 2000), ERR_NOMEM,
+	    "more than the limit: refused without reclaiming");
+	is_int(held, 7, "nothing given back for it");
+	held = 0;
+	calls = 0;
+	is_int(membudget_charge_reclaim(&b, 100), ERR_NOMEM,
+	    "a reclaimer with nothing left: refused");
+	is_int(calls, 1, "after asking once");
+}
+
 static struct membudget shared;
 
 static void *
@@ -75,6 +115,7 @@ main(void)
 {
 	plan_lazy();
 	test_limit();
+	test_reclaim();
 	test_threads();
 	return done_testing();
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/membudget.h"
 #include "proto/kafka_records.h"
 #include "proto/wbuf.h"
 #include "storage/seglog.h"
@@ -241,6 +242,7 @@ static void
 test_refs_and_expire(void)
 {
 	struct seglog_span sp[8], keep;
+	struct seglog_stats st;
 	struct seglog_topic *t;
 	struct seglog *sl;
 	struct wbuf w;
@@ -252,25 +254,30 @@ test_refs_and_expire(void)
 	wbuf_init(&w, 0);
 	make_batch(&w, 2, 5, "x");
 	blen = w.len;
-	/* One batch per segment; keep at most 3 batches' bytes. */
+	/* One batch per segment; keep at most 3 batches' bytes.  Retention
+	 * by bytes runs as each append lands. */
 	sl = new_log(blen, 3 * blen, 0, NULL);
 	seglog_topic_create(sl, "t", 1, 1, &t);
-	for (i = 0; i < 6; i++)
-		seglog_append(t, 0, w.buf, w.len, 100, &base);
+	seglog_append(t, 0, w.buf, w.len, 100, &base);
 	seglog_read(t, 0, 0, blen, 1, sp, 8, &ns);
 	keep = sp[0];
 	memcpy(copy, keep.p, keep.len);
 	seglog_seg_ref(keep.seg);
-	freed = seglog_expire(sl, 100);
-	is_int(freed, 3 * blen, "expire by bytes drops the 3 oldest");
-	is_int(seglog_start_offset(t, 0), 6, "start moved to 6");
+	for (i = 1; i < 6; i++)
+		seglog_append(t, 0, w.buf, w.len, 100, &base);
+	is_int(seglog_start_offset(t, 0), 6,
+	    "appending past retention_bytes drops the 3 oldest: start 6");
 	is_int(seglog_bytes(t, 0), 3 * blen, "3 batches left");
+	seglog_get_stats(sl, &st);
+	is_int(st.bytes_expired, 3 * blen, "counted as expired");
+	is_int(st.segments, 3, "3 segments held");
 	ok(memcmp(copy, keep.p, keep.len) == 0,
 	    "a referenced expired segment stays readable");
 	seglog_seg_unref(keep.seg);
 	is_int(seglog_read(t, 0, 0, 1 << 20, 1, sp, 8, &ns), 0,
 	    "reading below start gives nothing");
-	is_int(seglog_expire(sl, 100), 0, "nothing more to expire");
+	freed = seglog_expire(sl, 100);
+	is_int(freed, 0, "no age retention: expire releases nothing");
 	seglog_free(sl);
 
 	/* Age: 1 s retention; the newest segment always stays. */
@@ -487,6 +494,143 @@ test_leases(void)
 	wbuf_fini(&w);
 }
 
+/* The memory budget: the oldest segments across all topics go first,
+ * every byte is charged until its segment is freed, and a batch the
+ * budget cannot hold is refused without touching the log. */
+static void
+test_budget(void)
+{
+	struct seglog_topic *a, *b, *c;
+	struct seglog_limits lim;
+	struct seglog_span sp[4];
+	struct seglog_stats st;
+	struct membudget mb;
+	struct seglog *sl;
+	struct wbuf w;
+	size_t blen, per;
+	int64_t base;
+	int i, ns, rc = 0;
+
+	wbuf_init(&w, 0);
+	make_batch(&w, 2, 5, "b");
+	blen = w.len;
+	per = blen + SEGLOG_BATCH_OVERHEAD; /* what a batch is charged */
+	membudget_init(&mb, 10 * per);
+	memset(&lim, 0, sizeof(lim));
+	lim.segment_bytes = blen; /* one batch per segment */
+	lim.max_batch_bytes = 1 << 20;
+	lim.default_partitions = 1;
+	lim.budget = &mb;
+	lim.max_topics = 3;
+	ok(seglog_new(&lim, NULL, &sl) == 0, "a log with a budget");
+	seglog_topic_create(sl, "a", 1, 1, &a);
+	seglog_topic_create(sl, "b", 1, 1, &b);
+	is_int(seglog_topic_create(sl, "c", 1, 1, &c), 0, "3 topics");
+	is_int(seglog_topic_create(sl, "d", 1, 1, NULL), ERR_TOO_BIG,
+	    "a 4th past max_topics: ERR_TOO_BIG");
+	for (i = 0; i < 4; i++)
+		seglog_append(a, 0, w.buf, w.len, 1000 + i, &base);
+	for (i = 0; i < 4; i++)
+		seglog_append(b, 0, w.buf, w.len, 2000 + i, &base);
+	seglog_get_stats(sl, &st);
+	is_int(st.segments_evicted, 0, "8 batches fit");
+	is_int(membudget_used(&mb), 8 * per,
+	    "every byte is charged, with the index");
+	/* A reader holds a's oldest segment across its eviction. */
+	seglog_read(a, 0, 0, blen, 1, sp, 4, &ns);
+	seglog_seg_ref(sp[0].seg);
+	for (i = 0; i < 6; i++)
+		rc |= seglog_append(c, 0, w.buf, w.len, 3000 + i, &base);
+	is_int(rc, 0, "appends past the budget succeed");
+	seglog_get_stats(sl, &st);
+	/* 14 batches in a budget of 10, and the segment the reader holds
+	 * still counts after its eviction: 5 go. */
+	is_int(st.segments_evicted, 5, "by evicting 5 segments");
+	ok(seglog_start_offset(a, 0) == 8 && seglog_start_offset(b, 0) == 2 &&
+	        seglog_start_offset(c, 0) == 0,
+	    "the oldest first, across topics: all of a, then b's oldest "
+	    "(a starts at %lld, b at %lld)",
+	    (long long)seglog_start_offset(a, 0),
+	    (long long)seglog_start_offset(b, 0));
+	ok(membudget_used(&mb) <= 10 * per, "the budget holds (%llu)",
+	    (unsigned long long)membudget_used(&mb));
+	ok(kafka_batch_validate(sp[0].p, sp[0].len, NULL, NULL) == 0,
+	    "an evicted segment a reader holds stays readable");
+	seglog_seg_unref(sp[0].seg);
+
+	/* Another holder's charge makes the log give up its oldest. */
+	{
+		int64_t a0 = seglog_start_offset(b, 0);
+
+		is_int(membudget_charge_reclaim(&mb, 3 * per), 0,
+		    "a request's charge is met by the log");
+		ok(seglog_start_offset(b, 0) > a0,
+		    "which evicted its oldest segments (b starts at %lld)",
+		    (long long)seglog_start_offset(b, 0));
+		ok(membudget_used(&mb) <= 10 * per, "the budget holds");
+		membudget_release(&mb, 3 * per);
+	}
+
+	/* One batch bigger than the whole budget: refused, log untouched. */
+	make_batch(&w, 2, 5, "x");
+	{
+		struct wbuf big;
+		struct kafka_batch_enc e;
+		char *v = calloc(1, 20 * per);
+
+		wbuf_init(&big, 0);
+		kafka_batch_enc_begin(&e, &big, 1);
+		kafka_batch_enc_add(&e, "k", 1, v, (int32_t)(20 * per), 1);
+		kafka_batch_enc_end(&e);
+		base = -1;
+		is_int(seglog_append(b, 0, big.buf, big.len, 9000, &base),
+		    ERR_NOMEM, "a batch over the whole budget: ERR_NOMEM");
+		ok(seglog_end_offset(b, 0) == 8 && base == -1,
+		    "nothing appended");
+		wbuf_fini(&big);
+		free(v);
+	}
+	seglog_free(sl);
+	is_int(membudget_used(&mb), 0, "freeing the log releases every byte");
+	wbuf_fini(&w);
+}
+
+/* Age retention visits a bounded number of segments per call. */
+static void
+test_expire_bounded(void)
+{
+	struct seglog_limits lim;
+	struct seglog_topic *t;
+	struct seglog *sl;
+	struct wbuf w;
+	size_t blen, freed, total = 0;
+	int64_t base;
+	int i, calls = 0, nseg = 3 * SEGLOG_EXPIRE_VISIT;
+
+	wbuf_init(&w, 0);
+	make_batch(&w, 1, 5, "e");
+	blen = w.len;
+	memset(&lim, 0, sizeof(lim));
+	lim.segment_bytes = blen;
+	lim.retention_ms = 1000;
+	lim.default_partitions = 1;
+	seglog_new(&lim, NULL, &sl);
+	seglog_topic_create(sl, "t", 1, 1, &t);
+	for (i = 0; i < nseg; i++)
+		seglog_append(t, 0, w.buf, w.len, 1000, &base);
+	while ((freed = seglog_expire(sl, 5000)) > 0 && calls < 100) {
+		ok(freed <= SEGLOG_EXPIRE_VISIT * blen || calls > 0,
+		    "call %d released %zu bytes", calls, freed);
+		total += freed;
+		calls++;
+	}
+	is_int(
+	    calls, 3, "3 bounded calls release %d expired segments", nseg - 1);
+	is_int(total, (size_t)(nseg - 1) * blen, "all but the newest");
+	seglog_free(sl);
+	wbuf_fini(&w);
+}
+
 int
 main(void)
 {
@@ -506,6 +650,8 @@ main(void)
 	test_cursor();
 	test_time();
 	test_leases();
+	test_budget();
+	test_expire_bounded();
 	rmdir(tmpdir);
 	return done_testing();
 }

@@ -1,0 +1,47 @@
+#!/bin/sh
+# run-groups.sh: the consumer-group benchmarks in one command.
+#
+#	bench/run-groups.sh [BUILD_DIR] [-- bench_groups.py options]
+#
+# Starts finnstreamd from BUILD_DIR (default ../build beside this script;
+# an optimised build) on a free loopback port with a temporary data_dir
+# and group_initial_rebalance_delay_ms 0, runs bench_groups.py against it
+# (confluent-kafka and kcat, assign and group consumption, takeover times),
+# stops it, and prints the exact commands.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+[ $# -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+daemon=$build/finnstreamd
+[ -x "$daemon" ] || { echo "run-groups.sh: $daemon missing" >&2; exit 1; }
+
+tmp=$(mktemp -d -t run-groups.XXXXXX) || exit 1
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+"$daemon" --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:0 \
+    --data_dir "$tmp/data" --log_retention_bytes 4g --log_level info \
+    --group_initial_rebalance_delay_ms 0 >"$tmp/log" 2>&1 &
+pid=$!
+port=
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*kafka: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$tmp/log" | head -1)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
+
+echo "commands:"
+echo "  finnstreamd --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:$port" \
+    "--data_dir \$TMP/data --log_retention_bytes 4g --log_level info" \
+    "--group_initial_rebalance_delay_ms 0"
+echo "  bench_groups.py 127.0.0.1:$port $*"
+/usr/bin/python3 "$here/bench_groups.py" "127.0.0.1:$port" "$@"
