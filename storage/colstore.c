@@ -237,6 +237,7 @@ struct rfile {
 struct rchunk {
 	struct agg_chunk *c;
 	uint64_t seq;
+	uint32_t *sids; /* the symbol id of each part */
 };
 
 /*
@@ -523,8 +524,10 @@ colstore_free(struct colstore *cs)
 		free(cs->syms[i]);
 	free(cs->syms);
 	free(cs->symtab);
-	for (i = 0; i < cs->nchunks; i++)
+	for (i = 0; i < cs->nchunks; i++) {
 		agg_chunk_free(cs->chunks[i].c);
+		free(cs->chunks[i].sids);
+	}
 	free(cs->chunks);
 	free(cs->buf);
 	colenc_scratch_fini(&cs->sc);
@@ -561,9 +564,12 @@ colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 	}
 	cs->chunks[cs->nchunks].c = c;
 	cs->chunks[cs->nchunks].seq = seq;
-	cs->nchunks++;
+	cs->chunks[cs->nchunks].sids =
+	    xreallocarray(NULL, c->nparts ? c->nparts : 1, sizeof(uint32_t));
 	for (i = 0; i < c->nparts; i++)
-		(void)sym_id(cs, c->parts[i].sym, c->parts[i].symlen, 1);
+		cs->chunks[cs->nchunks].sids[i] =
+		    sym_id(cs, c->parts[i].sym, c->parts[i].symlen, 1);
+	cs->nchunks++;
 	tview_add_chunk(cs, c);
 }
 
@@ -596,8 +602,10 @@ colstore_apply(struct colstore *cs, struct colstore_done *d)
 	}
 	/* Chunks now in main files leave memory (colstore.h inv. 3). */
 	for (i = 0; i < cs->nchunks && cs->chunks[i].seq <= d->compacted_upto;
-	     i++)
+	     i++) {
 		agg_chunk_free(cs->chunks[i].c);
+		free(cs->chunks[i].sids);
+	}
 	for (k = 0; i < cs->nchunks; i++, k++)
 		cs->chunks[k] = cs->chunks[i];
 	if (k < cs->nchunks) {
@@ -1098,7 +1106,8 @@ block_rows(struct colstore *cs, struct colstore_result *r, struct rfile *f,
  * then the window (colstore.h invariant 3). */
 static int
 memory_rows(struct colstore *cs, struct colstore_result *r, const char *sym,
-    uint32_t d0, uint32_t d1, int64_t from, int64_t to, struct trows *tr)
+    uint32_t sid, uint32_t d0, uint32_t d1, int64_t from, int64_t to,
+    struct trows *tr)
 {
 	struct ctext_cache cc;
 	uint64_t pos = MEM_POS;
@@ -1106,14 +1115,14 @@ memory_rows(struct colstore *cs, struct colstore_result *r, const char *sym,
 	int rc;
 
 	memset(&cc, 0, sizeof(cc));
-	for (i = 0; i < cs->nchunks; i++) {
+	for (i = 0; i < cs->nchunks && sid != UINT32_MAX; i++) {
 		const struct agg_chunk *c = cs->chunks[i].c;
 
 		for (k = 0; k < c->nparts; k++) {
 			const struct agg_part *p = &c->parts[k];
 
 			if (p->day < d0 || p->day > d1 ||
-			    strcmp(p->sym, sym) != 0)
+			    cs->chunks[i].sids[k] != sid)
 				continue;
 			for (j = 0; j < p->ntrades; j++)
 				if (p->t[j] >= from && p->t[j] < to &&
@@ -1184,7 +1193,7 @@ collect_trades(struct colstore *cs, struct colstore_result *r, const char *sym,
 				return rc;
 		}
 	}
-	return memory_rows(cs, r, sym, d0, d1, from, to, tr);
+	return memory_rows(cs, r, sym, sid, d0, d1, from, to, tr);
 }
 
 /* Sort tr by (t, pos) ascending into series s (which takes arrays). */
@@ -1638,7 +1647,8 @@ colstore_latest_trades(struct colstore *cs, const struct colstore_query *q,
 
 				if (p->day < d0 || p->day > d1 ||
 				    p->ntrades == 0 || p->max_t < from ||
-				    p->min_t >= to || strcmp(p->sym, sym) != 0)
+				    p->min_t >= to ||
+				    cs->chunks[k].sids[j] != sid)
 					continue;
 				SRC_ROOM();
 				srcs[ns].max_t = p->max_t;
