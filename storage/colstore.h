@@ -26,14 +26,20 @@
  *
  * Write path (the writer thread; colstore_writer_*):
  *
- *	chunk (agg_window_seal) --flush--> blocks appended to tail.G,
- *	    [fsync], commit record N+1 with the tail's new length, the
- *	    log offsets the chunk ends at and the running totals, [fsync]
- *	tail big or old --compact--> the tail's rows, grouped per
- *	    (table, day, symbol), deltas merged per bucket and rolled up to
- *	    60 s and 3600 s, appended to the day files as big blocks,
+ *	chunks (agg_window_seal) --flush--> a block per (table, day,
+ *	    symbol) of the chunks' rows appended to tail.G, [fsync], commit
+ *	    record N+1 with the tail's new length, the log offsets the last
+ *	    chunk ends at and the running totals, [fsync]
+ *	tail an hour old, or 1 M rows, or 64 MiB, or memory short
+ *	    --compact--> the tail's rows, grouped per (table, day, symbol),
+ *	    deltas merged per bucket and rolled up to 60 s and 3600 s,
+ *	    appended to the day files as blocks of COLSTORE_BLOCK_ROWS,
  *	    [fsync], commit N+2 naming the new lengths and tail G+1 (empty),
  *	    [fsync], tail.G removed
+ *
+ * The chunks stay in memory until compacted (readers scan them there; the
+ * tail is read back only by recovery, which compacts it at open), so the
+ * tail's many small blocks never cost a reader anything.
  *
  * Bars are deltas: a row of a bucket holds the aggregate of the trades
  * one flush (or one compaction) added to it, and readers merge the rows
@@ -41,6 +47,9 @@
  * the chunks still in memory, then the aggregator's open buckets.  The
  * bars on disk are therefore always the exact aggregate of the trades on
  * disk, and a late trade costs one more small row, never a rewrite.
+ * Readers keep merged views (one row per bucket) of the day files' 60 s
+ * and 3600 s levels and of the chunks in memory, so a chart of a whole
+ * day merges a few thousand rows, not every block and chunk again.
  *
  * Invariants:
  *  1. A commit names, for every file, the length up to which its blocks
