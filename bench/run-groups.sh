@@ -27,6 +27,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 "$daemon" --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:0 \
+    --http_listen 127.0.0.1:0 \
     --data_dir "$tmp/data" --log_retention_bytes 4g --log_level info \
     --group_initial_rebalance_delay_ms 0 >"$tmp/log" 2>&1 &
 pid=$!

@@ -64,6 +64,8 @@ struct config {
 	int64_t trades_retention_days; /* 0: off */
 	int64_t bars_retention_days;   /* 0: off */
 	int64_t http_max_body_bytes;
+	int64_t http_max_connections;
+	int64_t http_timeout_ms;
 	int64_t group_initial_rebalance_delay_ms;
 
 	/* -c FILE and --check-config come from the command line only;

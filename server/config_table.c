@@ -3,8 +3,8 @@
  *
  * The spelling of each key is the contract of DESIGN.md; the same key
  * works in the config file (`key value`) and on the command line
- * (`--key value`).  Keys of stages not built yet carry CONFIG_F_INERT:
- * they are validated like the rest and otherwise ignored for now.
+ * (`--key value`).  A key of a stage not built yet would carry
+ * CONFIG_F_INERT: validated like the rest and otherwise ignored.
  */
 #include <config.h>
 
@@ -49,11 +49,11 @@ const struct config_option config_options[] = {
         OFF(log_retention_bytes), "log bytes kept per partition (0: no limit)"},
     {"log_retention_ms", CONFIG_MS, 0, 0, INT64_MAX / 2, "1h",
         OFF(log_retention_ms), "age of log data kept (0: no limit)"},
-    {"http_listen", CONFIG_STRING, CONFIG_F_INERT, 0, 0, "127.0.0.1:8080",
-        OFF(http_listen), "HTTP (Grafana, /metrics, /healthz) address"},
-    {"http_auth_token", CONFIG_STRING,
-        CONFIG_F_SECRET | CONFIG_F_NULLABLE | CONFIG_F_INERT, 0, 0, NULL,
-        OFF(http_auth_token), "bearer token HTTP clients must send [off]"},
+    {"http_listen", CONFIG_STRING, 0, 0, 0, "127.0.0.1:8080", OFF(http_listen),
+        "HTTP (Grafana, /metrics, /healthz) address"},
+    {"http_auth_token", CONFIG_STRING, CONFIG_F_SECRET | CONFIG_F_NULLABLE, 0,
+        0, NULL, OFF(http_auth_token),
+        "bearer token HTTP clients must send, /healthz excepted [off]"},
     {"data_dir", CONFIG_STRING, 0, 0, 0, "./data", OFF(data_dir),
         "directory for the store (data_dir/store) and the log's offsets"},
     {"store_fsync", CONFIG_FSYNC, 0, 0, 0, "interval", OFF(store_fsync),
@@ -95,8 +95,16 @@ const struct config_option config_options[] = {
     {"bars_retention_days", CONFIG_INT, 0, 0, 100000, "0",
         OFF(bars_retention_days),
         "UTC days of bars kept, today included (0: all)"},
-    {"http_max_body_bytes", CONFIG_BYTES, CONFIG_F_INERT, 1024, GIB, "1m",
-        OFF(http_max_body_bytes), "largest HTTP request body"},
+    {"http_max_body_bytes", CONFIG_BYTES, 0, 1024, GIB, "1m",
+        OFF(http_max_body_bytes),
+        "largest HTTP request body (checked before reading it)"},
+    {"http_max_connections", CONFIG_INT, 0, 1, 100000, "512",
+        OFF(http_max_connections),
+        "HTTP connections served at once (idle ones make room for new)"},
+    {"http_timeout_ms", CONFIG_MS, 0, 100, 3600 * 1000, "30s",
+        OFF(http_timeout_ms),
+        "an HTTP request must arrive whole within this; idle connections "
+        "close after it"},
     {"group_initial_rebalance_delay_ms", CONFIG_MS, 0, 0, 300000, "3000",
         OFF(group_initial_rebalance_delay_ms),
         "how long a new consumer group waits for more members before "

@@ -21,7 +21,11 @@
  *        v  (4) server/store/: storage/colstore (readers: scan API) and
  *        |      the writer thread (tail, commit, compaction, retention,
  *        |      and the log's offset leases)
- *        v  (5) HTTP: Grafana JSON datasource, /metrics     [later stage]
+ *        |
+ *        |  the colstore reader, lent through struct http_source
+ *        v  (5) server/http/: evhttp behind a gate: the Grafana JSON
+ *               datasource (/grafana), /api/v1/series, /metrics and
+ *               /healthz (this file fills in the other stages' state)
  *
  * Start order is the data flow backwards (log, store, aggregator,
  * listeners, then the feed), so nothing produces before its consumer
@@ -52,6 +56,7 @@
 #include "server/agg/agg.h"
 #include "server/feed/feed_ingest.h"
 #include "server/feed/feed_upstream.h"
+#include "server/http/http.h"
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/pipeline.h"
@@ -78,6 +83,10 @@ struct pipeline {
 	struct agg_window *window;
 	struct agg *agg;
 	struct kafka_server *kafka;
+	int kafka_listening;
+	struct http_server *http;
+	struct http_lag *lags; /* scratch for the HTTP stage's view */
+	size_t nlags, lagcap;
 	struct feed_ingest *ingest;
 	struct feed_upstream *upstream;
 	struct event *housekeeping;
@@ -185,6 +194,79 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	feed_upstream_flush(p->upstream);
 }
 
+/* (5) reads the store through its scan API. */
+static struct colstore *
+http_colstore_of(void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	return p->store != NULL ? store_colstore(p->store) : NULL;
+}
+
+/* Every consumer group's lag per partition: the log's end minus the
+ * committed offset. */
+static void
+group_lags(struct pipeline *p)
+{
+	const struct groupstore_entry *e;
+	const char *g;
+	size_t gi, i, n, ti;
+
+	p->nlags = 0;
+	for (gi = 0; (g = groupstore_group_at(p->groups, gi)) != NULL; gi++) {
+		n = groupstore_entries(p->groups, g, strlen(g), &e);
+		for (i = 0; i < n; i++) {
+			struct seglog_topic *t;
+			int64_t end;
+
+			for (ti = 0;
+			     (t = seglog_topic_at(p->seglog, ti)) != NULL; ti++)
+				if (strcmp(seglog_topic_name(t), e[i].topic) ==
+				    0)
+					break;
+			if (t == NULL ||
+			    e[i].partition >= seglog_topic_partitions(t))
+				continue;
+			end = seglog_end_offset(t, e[i].partition);
+			if (p->nlags == p->lagcap) {
+				p->lagcap = p->lagcap ? p->lagcap * 2 : 16;
+				p->lags = xreallocarray(
+				    p->lags, p->lagcap, sizeof(*p->lags));
+			}
+			p->lags[p->nlags].group = g;
+			p->lags[p->nlags].topic = e[i].topic;
+			p->lags[p->nlags].partition = e[i].partition;
+			p->lags[p->nlags].lag =
+			    end > e[i].c.offset ? end - e[i].c.offset : 0;
+			p->nlags++;
+		}
+	}
+}
+
+/* The other stages' state, for /healthz and /metrics. */
+static void
+http_view_of(void *arg, struct http_view *v)
+{
+	struct pipeline *p = arg;
+	const char *feed = p->cfg->feed;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	v->feed =
+	    p->upstream != NULL ? feed_upstream_state(p->upstream) : "stopped";
+	v->feed_kind = strncmp(feed, "replay:", 7) == 0 ? "replay" : feed;
+	v->log = "ok";
+	v->kafka = p->kafka_listening ? "listening" : "stopped";
+	v->aggregator = p->agg == NULL       ? "stopped"
+	                : agg_paused(p->agg) ? "paused"
+	                                     : "running";
+	v->agg_lag = p->agg != NULL ? agg_lag(p->agg) : 0;
+	v->store = store_state(p->store);
+	group_lags(p);
+	v->lags = p->lags;
+	v->nlags = p->nlags;
+}
+
 static int
 make_dir(const char *path)
 {
@@ -267,6 +349,14 @@ pipeline_start(
 	p->kafka = kafka_server_new(base, cfg, p->seglog, p->groups);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
+	p->kafka_listening = 1;
+	{
+		struct http_source hsrc = {http_colstore_of, http_view_of, p};
+
+		p->http = http_server_new(base, cfg, &hsrc);
+		if ((rc = http_server_listen(p->http)) != 0)
+			goto fail; /* logged by the listener */
+	}
 
 	if ((p->dns = evdns_base_new(
 	         base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -301,11 +391,19 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 
 	if (strcmp(oc->feed, nc->feed) != 0 ||
 	    strcmp(oc->kafka_listen, nc->kafka_listen) != 0 ||
+	    strcmp(oc->http_listen, nc->http_listen) != 0 ||
 	    strcmp(oc->data_dir, nc->data_dir) != 0 ||
 	    strcmp(oc->topic, nc->topic) != 0 ||
 	    oc->partitions != nc->partitions)
 		log_warn("SIGHUP: feed, listeners, data_dir, topic and "
 		         "partitions change only on restart");
+	if ((oc->http_auth_token == NULL) != (nc->http_auth_token == NULL) ||
+	    (oc->http_auth_token != NULL &&
+	        strcmp(oc->http_auth_token, nc->http_auth_token) != 0) ||
+	    oc->http_max_body_bytes != nc->http_max_body_bytes ||
+	    oc->http_max_connections != nc->http_max_connections ||
+	    oc->http_timeout_ms != nc->http_timeout_ms)
+		log_warn("SIGHUP: the http_ keys change only on restart");
 	if (oc->store_fsync != nc->store_fsync ||
 	    oc->store_flush_ms != nc->store_flush_ms ||
 	    oc->trades_retention_days != nc->trades_retention_days ||
@@ -328,6 +426,9 @@ pipeline_stop(struct pipeline *p)
 		feed_upstream_flush(p->upstream);
 	if (p->kafka != NULL)
 		kafka_server_stop_accepting(p->kafka);
+	p->kafka_listening = 0;
+	if (p->http != NULL)
+		http_server_stop_accepting(p->http);
 }
 
 void
@@ -337,7 +438,11 @@ pipeline_free(struct pipeline *p)
 		return;
 	if (p->housekeeping != NULL)
 		event_free(p->housekeeping);
+	/* HTTP first: it reads the store and the other stages' state. */
+	http_server_free(p->http);
+	p->http = NULL;
 	feed_upstream_free(p->upstream);
+	p->upstream = NULL;
 	feed_ingest_free(p->ingest);
 	if (p->kafka != NULL)
 		kafka_server_free(p->kafka);
@@ -365,6 +470,7 @@ pipeline_free(struct pipeline *p)
 	    (unsigned long long)stats.store_bars_total,
 	    (unsigned long long)stats.agg_invalid_records_total,
 	    (unsigned long long)stats.agg_lost_offsets_total);
+	free(p->lags);
 	config_unref(p->cfg);
 	free(p);
 }

@@ -1,15 +1,27 @@
 /*
- * stats.h: counters and gauges the daemon keeps for /metrics (the HTTP
- * stage); today only the shutdown log line reports a few of them.
+ * stats.h: counters and gauges the daemon keeps, exported by GET
+ * /metrics (server/http/http_metrics.c) and partly by the shutdown log
+ * line.
  *
  * All counters are plain uint64_t owned by the event-loop thread; nothing
- * here locks.  Counter names are the Prometheus names without the
- * finnstream_ prefix; counters end in _total.
+ * here locks.  A field's name is its Prometheus name without the
+ * finnstream_ prefix, with two renamings for users: the partitioned log
+ * (seglog_*) is finnstream_log_*, and times kept in microseconds
+ * (*_us_total) are exported in seconds (*_seconds_total).  Counters end
+ * in _total; every field is exported (http_metrics.c's table lists them,
+ * and its unit test checks that none is missing).
  */
 #ifndef SERVER_STATS_H
 #define SERVER_STATS_H
 
 #include <stdint.h>
+
+/* The query latency histogram: routes and buckets (bounds in
+ * server/http/http_server.c). */
+#define STATS_QUERY_GRAFANA   0 /* POST /grafana/query */
+#define STATS_QUERY_SERIES    1 /* GET /api/v1/series */
+#define STATS_QUERY_ROUTES    2
+#define STATS_LATENCY_BUCKETS 14
 
 struct stats {
 	/* (1) feed */
@@ -57,12 +69,31 @@ struct stats {
 	uint64_t store_write_errors_total;
 	uint64_t store_bytes_written_total;
 	uint64_t store_retirements_total;
+	/* (5) HTTP */
+	uint64_t http_connections_total;
+	uint64_t http_requests_total;
+	uint64_t http_queries_total; /* /grafana/query and /api/v1/series */
+	uint64_t http_responses_2xx_total;
+	uint64_t http_responses_4xx_total;
+	uint64_t http_responses_5xx_total;
+	uint64_t http_response_bytes_total;
+	uint64_t http_unauthorized_total;     /* no or a wrong bearer token */
+	uint64_t http_gate_refused_total;     /* answered by the gate */
+	uint64_t http_bodies_refused_total;   /* over the limit or budget */
+	uint64_t http_conn_closed_slow_total; /* not whole in time */
+	uint64_t http_conn_closed_idle_total; /* closed to make room */
+	uint64_t http_accept_pauses_total;    /* at the cap, none idle */
+	/* per route: buckets (not cumulative), count, sum */
+	uint64_t http_query_bucket[STATS_QUERY_ROUTES][STATS_LATENCY_BUCKETS];
+	uint64_t http_query_count[STATS_QUERY_ROUTES];
+	uint64_t http_query_ns_total[STATS_QUERY_ROUTES];
 	/* gauges */
 	uint64_t memory_bytes; /* charged to max_memory */
 	uint64_t seglog_bytes;
 	uint64_t kafka_connections;
 	uint64_t store_bytes;  /* committed bytes on disk */
 	uint64_t store_chunks; /* sealed chunks in memory */
+	uint64_t http_connections;
 };
 
 extern struct stats stats;

@@ -352,3 +352,23 @@ agg_set_on_trades(struct agg *a, void (*fn)(void *arg), void *arg)
 	a->on_trades = fn;
 	a->on_trades_arg = arg;
 }
+
+int
+agg_paused(const struct agg *a)
+{
+	return a->paused;
+}
+
+int64_t
+agg_lag(const struct agg *a)
+{
+	int64_t lag = 0, end;
+	int p;
+
+	for (p = 0; p < a->npart; p++) {
+		end = seglog_end_offset(a->topic, p);
+		if (end > a->cur[p].offset)
+			lag += end - a->cur[p].offset;
+	}
+	return lag;
+}

@@ -72,4 +72,11 @@ size_t agg_pending(const struct agg *a);
 /* Called after every run that added trades (NULL: none). */
 void agg_set_on_trades(struct agg *a, void (*fn)(void *arg), void *arg);
 
+/* 1 while paused for the memory budget (see above). */
+int agg_paused(const struct agg *a);
+
+/* Records the log holds that the aggregator has not read yet (its
+ * consumer lag, summed over the partitions). */
+int64_t agg_lag(const struct agg *a);
+
 #endif

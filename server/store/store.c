@@ -480,3 +480,13 @@ store_free(struct store *st)
 	st->magic = 0;
 	free(st);
 }
+
+const char *
+store_state(const struct store *st)
+{
+	if (st == NULL)
+		return "closed";
+	if (st->failed)
+		return "failed";
+	return st->backing_off ? "retrying" : "ok";
+}

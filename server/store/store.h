@@ -85,6 +85,13 @@ void store_kick(struct store *st);
 struct colstore *store_colstore(struct store *st);
 
 /*
+ * The store's state for /healthz: "ok", "retrying" (a flush failed and
+ * is retried with back-off), "failed" (the writer could not undo a
+ * failure and stopped: nothing more is written), "closed" (NULL).
+ */
+const char *store_state(const struct store *st);
+
+/*
  * Shutdown: seal what is left, flush it, wait for every job (the
  * caller drained the aggregator first), stop the writer thread and
  * detach the log's leases (sl may be NULL).

@@ -122,8 +122,8 @@ my $pidfile = "$dir/finnstreamd.pid";
 write_file("$dir/d.conf", "feed sim\n", 0600);
 ($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
     '-c', "$dir/d.conf",
-    '--kafka_listen', '127.0.0.1:0', '--data_dir', "$dir/data",
-    '--log_file', "$dir/daemon.log"], 20);
+    '--kafka_listen', '127.0.0.1:0', '--http_listen', '127.0.0.1:0',
+    '--data_dir', "$dir/data", '--log_file', "$dir/daemon.log"], 20);
 is($st, 0, '-d returns 0 once the daemon is up') or diag($err);
 ok(wait_listening("$dir/daemon.log", 10), 'the daemon listens');
 my $pid = slurp($pidfile);
@@ -131,8 +131,8 @@ chomp $pid;
 like($pid, qr/^\d+$/, 'pidfile holds a pid');
 ok(running($pid), 'and that process runs');
 ($st, $out, $err) = run_cmd([$bin, '-d', '--pidfile', $pidfile,
-    '--kafka_listen', '127.0.0.1:0', '--data_dir',
-    "$dir/data2", '--log_file', "$dir/daemon2.log"], 20);
+    '--kafka_listen', '127.0.0.1:0', '--http_listen', '127.0.0.1:0',
+    '--data_dir', "$dir/data2", '--log_file', "$dir/daemon2.log"], 20);
 isnt($st, 0, 'a second instance on the same pidfile is refused');
 like($err . slurp("$dir/daemon2.log"), qr/already running \(pid $pid\)/,
     'naming the running pid');

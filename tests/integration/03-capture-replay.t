@@ -57,7 +57,8 @@ $r->stop;
 	my $damaged = slurp($cap);
 	my ($st, $out, $err) = Daemon::run_cmd([$ENV{FINNSTREAMD},
 	    '--sim_rate', '1000', '--capture', $cap, '--kafka_listen',
-	    '127.0.0.1:0', '--data_dir', "$dir/d3"], 10);
+	    '127.0.0.1:0', '--http_listen', '127.0.0.1:0', '--data_dir',
+	    "$dir/d3"], 10);
 	isnt($st, 0, 'a capture damaged in the middle: start-up refused');
 	like($err, qr/damaged record at byte \d+ .*left as it is/,
 	    'naming the offset and what to do') or diag($err);
@@ -71,7 +72,7 @@ print $fh "hello, this is not a capture\n";
 close $fh;
 my ($st, $out, $err) = Daemon::run_cmd([$ENV{FINNSTREAMD}, '--feed',
     "replay:$dir/junk", '--kafka_listen', '127.0.0.1:0',
-    '--data_dir', "$dir/d"], 10);
+    '--http_listen', '127.0.0.1:0', '--data_dir', "$dir/d"], 10);
 isnt($st, 0, 'replaying a file that is not a capture fails');
 like($err, qr/not a capture file/, 'saying so');
 done_testing();

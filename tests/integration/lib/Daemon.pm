@@ -5,6 +5,7 @@
 #
 #	my $d = Daemon->new(args => ['--feed', 'sim']);   # starts it
 #	$d->kafka;			# "127.0.0.1:PORT"
+#	$d->http;			# "127.0.0.1:PORT" of the HTTP stage
 #	$d->log_like(qr/.../, 5);	# wait up to 5 s for a log line
 #	$d->stop;			# SIGTERM, returns the exit status
 package Daemon;
@@ -17,8 +18,8 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Exporter 'import';
 
-our @EXPORT_OK = qw(dead_port wait_listening run_cmd tmult start_proc
-    stop_proc slurp);
+our @EXPORT_OK = qw(dead_port wait_listening wait_http run_cmd tmult
+    start_proc stop_proc slurp);
 
 sub tmult { return $ENV{TEST_TIMEOUT_MULTIPLIER} || 1 }
 
@@ -50,6 +51,19 @@ sub wait_listening {
 	while (time < $end) {
 		return $1 if slurp($path) =~
 		    /kafka: listening on (?:[\d.]+|\[[^\]]*\]):(\d+)/;
+		return undef if $pid && waitpid($pid, WNOHANG) != 0;
+		sleep 0.02;
+	}
+	return undef;
+}
+
+# The same for "http: listening on HOST:PORT"; returns the port or undef.
+sub wait_http {
+	my ($path, $secs, $pid) = @_;
+	my $end = time + $secs * tmult();
+	while (time < $end) {
+		return $1 if slurp($path) =~
+		    /http: listening on (?:[\d.]+|\[[^\]]*\]):(\d+)/;
 		return undef if $pid && waitpid($pid, WNOHANG) != 0;
 		sleep 0.02;
 	}
@@ -140,6 +154,7 @@ sub new {
 	$self->{bin} = $ENV{FINNSTREAMD} or die "FINNSTREAMD is not set";
 	$self->{args} = [
 		'--kafka_listen', '127.0.0.1:0',
+		'--http_listen', '127.0.0.1:0',
 		'--data_dir', "$self->{dir}/data",
 		'--log_level', $o{log_level} || 'debug',
 		@{$o{args} || []},
@@ -152,6 +167,8 @@ sub new {
 sub dir { $_[0]{dir} }
 sub port { $_[0]{port} }
 sub kafka { "127.0.0.1:$_[0]{port}" }
+sub http_port { $_[0]{http_port} }
+sub http { "127.0.0.1:$_[0]{http_port}" }
 sub pid { $_[0]{pid} }
 sub logfile { "$_[0]{dir}/stderr" }
 sub log { slurp($_[0]->logfile) }
@@ -166,6 +183,9 @@ sub start {
 	$self->{port} = wait_listening($self->logfile, 10, $self->{pid});
 	die "finnstreamd did not start listening:\n" . $self->log
 	    unless $self->{port};
+	$self->{http_port} = wait_http($self->logfile, 10, $self->{pid});
+	die "finnstreamd's HTTP stage did not start listening:\n" . $self->log
+	    unless $self->{http_port};
 	return $self;
 }
 

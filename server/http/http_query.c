@@ -1,0 +1,1011 @@
+/*
+ * http_query.c: (5) the query engine behind /grafana/query and
+ * /api/v1/series: the bucket of a chart, the symbols a target means, a
+ * scan per symbol through the store's API, values per metric, and the
+ * answer written as JSON.
+ *
+ *	target (metric, symbols, running) + range, intervalMs, maxDataPoints
+ *	    --http_pick_bucket--> bucket: < 1 s from raw trades
+ *	                                  (colstore_scan_trades, bucketed
+ *	                                  here), else stored bars rolled up
+ *	                                  by the store (colstore_scan_bars)
+ *	    --per symbol--> buckets (t, open, high, low, close, volume, pv,
+ *	                    count): every scan merges the files, the chunks
+ *	                    not yet compacted and the aggregator's window
+ *	    --metric--> price = close, volume, avg_price_volume = pv / count,
+ *	                vwap = pv / volume (none at volume 0), trades = count
+ *
+ * Invariants:
+ *  1. A series has at most maxDataPoints points: the bucket is chosen so
+ *     that the epoch-aligned buckets [from, to) touches are no more.
+ *  2. Points are in ascending time, one per bucket that holds trades;
+ *     a point's time is its bucket's start, and a bucket is whole: the
+ *     first and last may hold trades just outside [from, to).
+ *  3. One symbol's scan is in memory at a time for series answers
+ *     (tables and /api/v1/series hold a target's, bounded by
+ *     HTTP_MAX_CELLS).
+ */
+#include <config.h>
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xmalloc.h"
+#include "proto/jsonw.h"
+#include "server/http/http_int.h"
+#include "storage/colstore.h"
+
+#define SEC  1000
+#define MIN  60000
+#define HOUR 3600000
+/* Linear steps of the bucket search before it doubles instead. */
+#define PICK_STEPS 64
+
+/* ------------------------------------------------------------------ */
+/* Buckets */
+
+/* The smallest bucket size the engine serves that is >= b. */
+static int64_t
+round_up(int64_t b)
+{
+	if (b < 1)
+		return 1;
+	if (b < SEC)
+		return b;
+	if (b < MIN)
+		return (b + SEC - 1) / SEC * SEC;
+	if (b < HOUR)
+		return (b + MIN - 1) / MIN * MIN;
+	return (b + HOUR - 1) / HOUR * HOUR;
+}
+
+static int64_t
+nbuckets(int64_t from, int64_t to, int64_t b)
+{
+	int64_t start = from - from % b;
+
+	return (to - start + b - 1) / b;
+}
+
+int64_t
+http_pick_bucket(
+    int64_t from, int64_t to, int64_t interval_ms, int64_t max_points)
+{
+	int64_t b, need;
+	int steps = 0;
+
+	if (max_points < 1)
+		max_points = 1;
+	need = (to - from + max_points - 1) / max_points;
+	b = round_up(need > interval_ms ? need : interval_ms);
+	while (nbuckets(from, to, b) > max_points)
+		b = round_up(++steps > PICK_STEPS ? b * 2 : b + 1);
+	return b;
+}
+
+void
+http_buckets_fini(struct http_buckets *b)
+{
+	free(b->t);
+	free(b->open);
+	free(b->high);
+	free(b->low);
+	free(b->close);
+	free(b->volume);
+	free(b->pv);
+	free(b->count);
+	memset(b, 0, sizeof(*b));
+}
+
+static void
+buckets_room(struct http_buckets *b, size_t n)
+{
+	if (n <= b->cap)
+		return;
+	b->t = xreallocarray(b->t, n, sizeof(*b->t));
+	b->open = xreallocarray(b->open, n, sizeof(double));
+	b->high = xreallocarray(b->high, n, sizeof(double));
+	b->low = xreallocarray(b->low, n, sizeof(double));
+	b->close = xreallocarray(b->close, n, sizeof(double));
+	b->volume = xreallocarray(b->volume, n, sizeof(double));
+	b->pv = xreallocarray(b->pv, n, sizeof(double));
+	b->count = xreallocarray(b->count, n, sizeof(*b->count));
+	b->cap = n;
+}
+
+void
+http_buckets_from_trades(struct http_buckets *b, const int64_t *t,
+    const double *price, const double *volume, size_t n, int64_t size)
+{
+	size_t i, k = 0, distinct = 0;
+	int64_t last = INT64_MIN;
+
+	b->n = 0;
+	for (i = 0; i < n; i++) {
+		int64_t s = t[i] - t[i] % size;
+
+		if (s != last)
+			distinct++;
+		last = s;
+	}
+	buckets_room(b, distinct ? distinct : 1);
+	last = INT64_MIN;
+	for (i = 0; i < n; i++) {
+		int64_t s = t[i] - t[i] % size;
+		double p = price[i], v = volume[i];
+
+		if (s != last) {
+			k = b->n++;
+			b->t[k] = s;
+			b->open[k] = b->high[k] = b->low[k] = p;
+			b->volume[k] = 0;
+			b->pv[k] = 0;
+			b->count[k] = 0;
+			last = s;
+		}
+		if (p > b->high[k])
+			b->high[k] = p;
+		if (p < b->low[k])
+			b->low[k] = p;
+		b->close[k] = p; /* sorted by t, ties in arrival order */
+		b->volume[k] += v;
+		b->pv[k] += p * v;
+		b->count[k]++;
+	}
+}
+
+/* One symbol's buckets, wherever they came from. */
+struct view {
+	const char *sym;
+	size_t n;
+	const int64_t *t;
+	const double *open, *high, *low, *close, *volume, *pv;
+	const uint64_t *count;
+	/* owned */
+	struct colstore_result *r;
+	struct http_buckets hb;
+	/* running sums before the first bucket (payload.running) */
+	double pre_pv, pre_volume;
+	uint64_t pre_count;
+};
+
+static void
+view_fini(struct view *v)
+{
+	colstore_result_free(v->r);
+	http_buckets_fini(&v->hb);
+	memset(v, 0, sizeof(*v));
+}
+
+static int
+store_error(struct http_call *c, int rc)
+{
+	if (rc == ERR_TOO_BIG)
+		return http_error(c, 400, "too_large",
+		    "the range holds more rows than one answer may read: "
+		    "narrow it or lower maxDataPoints");
+	if (rc == ERR_RANGE)
+		return http_error(c, 400, "out_of_range",
+		    "the range or bucket is outside what the store serves");
+	return http_error(c, 500, "store_error",
+	    "the store could not read a block: %s (see --verify-store)",
+	    err_str(rc));
+}
+
+/*
+ * The buckets of sym over [from, to): from raw trades below 1 s, else
+ * from the store's bars.  0, or a colstore error (ERR_TOO_BIG when the
+ * trades are too many: the caller picks a bucket of 1 s or more).
+ */
+static int
+scan_symbol(struct colstore *cs, const char *sym, int64_t from, int64_t to,
+    int64_t bucket, struct view *v)
+{
+	struct colstore_query q;
+	const struct colstore_series *s;
+	struct colstore_result *r = NULL;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->sym = sym;
+	memset(&q, 0, sizeof(q));
+	q.symbols = &sym;
+	q.nsymbols = 1;
+	q.from_ms = from;
+	q.to_ms = to;
+	if (bucket < SEC) {
+		/* Whole buckets, as the store answers bars: from the start of
+		 * the first one to the end of the last. */
+		q.from_ms = from - from % bucket;
+		if (to % bucket != 0 && to < INT64_MAX - bucket)
+			q.to_ms = to - to % bucket + bucket;
+		if ((rc = colstore_scan_trades(cs, &q, &r)) != 0)
+			return rc;
+		s = &r->series[0];
+		http_buckets_from_trades(
+		    &v->hb, s->t, s->price, s->volume, s->n, bucket);
+		colstore_result_free(r);
+		v->n = v->hb.n;
+		v->t = v->hb.t;
+		v->open = v->hb.open;
+		v->high = v->hb.high;
+		v->low = v->hb.low;
+		v->close = v->hb.close;
+		v->volume = v->hb.volume;
+		v->pv = v->hb.pv;
+		v->count = v->hb.count;
+		return 0;
+	}
+	if ((rc = colstore_scan_bars(cs, &q, bucket, &r)) != 0)
+		return rc;
+	v->r = r;
+	s = &r->series[0];
+	v->n = s->n;
+	v->t = s->t;
+	v->open = s->open;
+	v->high = s->high;
+	v->low = s->low;
+	v->close = s->close;
+	v->volume = s->volume;
+	v->pv = s->pv;
+	v->count = s->count;
+	return 0;
+}
+
+/* Sums of the bars of sym in [lo, hi) at bucket b (lo, hi aligned). */
+static int
+sum_bars(struct colstore *cs, const char *sym, int64_t lo, int64_t hi,
+    int64_t b, struct view *v)
+{
+	struct colstore_query q;
+	struct colstore_result *r;
+	const struct colstore_series *s;
+	size_t i;
+	int rc;
+
+	if (lo >= hi)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.symbols = &sym;
+	q.nsymbols = 1;
+	q.from_ms = lo;
+	q.to_ms = hi;
+	if (b < SEC)
+		rc = colstore_scan_trades(cs, &q, &r);
+	else
+		rc = colstore_scan_bars(cs, &q, b, &r);
+	if (rc != 0)
+		return rc;
+	s = &r->series[0];
+	for (i = 0; i < s->n; i++) {
+		if (b < SEC) {
+			v->pre_pv += s->price[i] * s->volume[i];
+			v->pre_volume += s->volume[i];
+			v->pre_count++;
+		} else {
+			v->pre_pv += s->pv[i];
+			v->pre_volume += s->volume[i];
+			v->pre_count += s->count[i];
+		}
+	}
+	colstore_result_free(r);
+	return 0;
+}
+
+/*
+ * Running sums of everything the store holds for sym before start (a
+ * multiple of the bucket): years, then hours, minutes, seconds, each
+ * from the coarsest level whose buckets end exactly there, and the
+ * last second's trades when start is not a whole second.
+ */
+static int
+running_prefix(
+    struct colstore *cs, const char *sym, int64_t start, struct view *v)
+{
+	static const int64_t year = 366LL * 24 * HOUR;
+	int64_t a = start / year * year, h = start / HOUR * HOUR;
+	int64_t m = start / MIN * MIN, s = start / SEC * SEC;
+	int rc;
+
+	if ((rc = sum_bars(cs, sym, 0, a, year, v)) != 0 ||
+	    (rc = sum_bars(cs, sym, a, h, HOUR, v)) != 0 ||
+	    (rc = sum_bars(cs, sym, h, m, MIN, v)) != 0 ||
+	    (rc = sum_bars(cs, sym, m, s, SEC, v)) != 0)
+		return rc;
+	return sum_bars(cs, sym, s, start, 1, v);
+}
+
+/* ------------------------------------------------------------------ */
+/* Symbols */
+
+struct filter_rx {
+	regex_t rx;
+	int compiled;
+};
+
+static int
+filter_pass(const struct gf_filter *f, struct filter_rx *rx, const char *sym)
+{
+	size_t i;
+	int in = 0;
+
+	switch (f->op) {
+	case GF_OP_EQ:
+		return strcmp(sym, f->values[0]) == 0;
+	case GF_OP_NE:
+		return strcmp(sym, f->values[0]) != 0;
+	case GF_OP_RE:
+		return regexec(&rx->rx, sym, 0, NULL, 0) == 0;
+	case GF_OP_NRE:
+		return regexec(&rx->rx, sym, 0, NULL, 0) != 0;
+	case GF_OP_IN:
+	case GF_OP_NIN:
+		for (i = 0; i < f->nvalues && !in; i++)
+			in = strcmp(sym, f->values[i]) == 0;
+		return f->op == GF_OP_IN ? in : !in;
+	default:
+		return 1;
+	}
+}
+
+int
+http_resolve_symbols(struct http_call *c, struct colstore *cs,
+    const struct gf_symbols *want, const struct gf_filter *filters,
+    size_t nfilters, const char ***out, size_t *nout, int *all)
+{
+	struct filter_rx rx[GF_MAX_FILTERS];
+	const char **src, **dst;
+	size_t n, i, k, kept = 0;
+	int status = 0;
+
+	memset(rx, 0, sizeof(rx));
+	*all = want->all;
+	if (want->all) {
+		n = colstore_symbols(cs, &src);
+	} else {
+		src = want->v;
+		n = want->n;
+	}
+	dst = arena_alloc(c->arena, (n ? n : 1) * sizeof(*dst));
+	if (dst == NULL)
+		return http_error(c, 400, "too_large", "too many symbols");
+	for (k = 0; k < nfilters && k < GF_MAX_FILTERS; k++) {
+		char *pat;
+		size_t plen;
+		int rc;
+
+		if (filters[k].op != GF_OP_RE && filters[k].op != GF_OP_NRE)
+			continue;
+		/* Anchored on the whole symbol, as Prometheus does. */
+		plen = strlen(filters[k].values[0]);
+		pat = arena_alloc(c->arena, plen + 5);
+		if (pat == NULL) {
+			status =
+			    http_error(c, 400, "too_large", "filter too long");
+			goto out;
+		}
+		memcpy(pat, "^(", 2);
+		memcpy(pat + 2, filters[k].values[0], plen);
+		memcpy(pat + 2 + plen, ")$", 3);
+		rc = regcomp(&rx[k].rx, pat, REG_EXTENDED | REG_NOSUB);
+		if (rc != 0) {
+			char msg[128];
+
+			regerror(rc, &rx[k].rx, msg, sizeof(msg));
+			status = http_error(c, 400, "bad_filter",
+			    "filter symbol %s \"%.64s\": %s",
+			    filters[k].op == GF_OP_RE ? "=~" : "!~",
+			    filters[k].values[0], msg);
+			goto out;
+		}
+		rx[k].compiled = 1;
+	}
+	for (i = 0; i < n; i++) {
+		int pass = 1;
+
+		for (k = 0; k < nfilters && pass; k++)
+			pass = filter_pass(&filters[k], &rx[k], src[i]);
+		if (!pass)
+			continue;
+		if (want->all) { /* colstore's names live until its next call */
+			size_t len = strlen(src[i]);
+			char *copy = arena_alloc(c->arena, len + 1);
+
+			if (copy == NULL) {
+				status = http_error(
+				    c, 400, "too_large", "too many symbols");
+				goto out;
+			}
+			memcpy(copy, src[i], len + 1);
+			dst[kept++] = copy;
+		} else {
+			dst[kept++] = src[i];
+		}
+	}
+	*out = dst;
+	*nout = kept;
+out:
+	for (k = 0; k < GF_MAX_FILTERS; k++)
+		if (rx[k].compiled)
+			regfree(&rx[k].rx);
+	return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Values */
+
+/* The metric's value for bucket i: 1 and *out, or 0 (no value). */
+static int
+value_at(int metric, int running, const struct view *v, size_t i,
+    double *cum_pv, double *cum_vol, uint64_t *cum_n, double *out)
+{
+	double pv = v->pv[i], vol = v->volume[i];
+	uint64_t n = v->count[i];
+
+	if (running) {
+		*cum_pv += pv;
+		*cum_vol += vol;
+		*cum_n += n;
+		pv = *cum_pv;
+		vol = *cum_vol;
+		n = *cum_n;
+	}
+	switch (metric) {
+	case GF_PRICE:
+		*out = v->close[i];
+		return 1;
+	case GF_VOLUME:
+		*out = vol;
+		return 1;
+	case GF_AVG_PRICE_VOLUME:
+		if (n == 0)
+			return 0;
+		*out = pv / (double)n;
+		return 1;
+	case GF_VWAP:
+		if (vol == 0)
+			return 0; /* null, never NaN */
+		*out = pv / vol;
+		return 1;
+	case GF_TRADES:
+		*out = (double)n;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+needs_running(const struct gf_target *t)
+{
+	return t->running &&
+	       (t->metric == GF_AVG_PRICE_VOLUME || t->metric == GF_VWAP ||
+	           t->metric == GF_VOLUME || t->metric == GF_TRADES);
+}
+
+/*
+ * Scan one symbol for target t with bucket *bucket; on ERR_TOO_BIG from
+ * raw trades the bucket becomes a whole second or more (for the rest of
+ * the target too) and the scan is repeated.
+ */
+static int
+scan_target_symbol(struct http_call *c, struct colstore *cs,
+    const struct gf_query *q, const struct gf_target *t, const char *sym,
+    int64_t *bucket, struct view *v)
+{
+	int rc;
+
+	rc = scan_symbol(cs, sym, q->from_ms, q->to_ms, *bucket, v);
+	if (rc == ERR_TOO_BIG && *bucket < SEC) {
+		*bucket = http_pick_bucket(q->from_ms, q->to_ms,
+		    q->interval_ms > SEC ? q->interval_ms : SEC, q->max_points);
+		rc = scan_symbol(cs, sym, q->from_ms, q->to_ms, *bucket, v);
+	}
+	if (rc == 0 && needs_running(t))
+		rc = running_prefix(
+		    cs, sym, q->from_ms - q->from_ms % *bucket, v);
+	if (rc != 0) {
+		view_fini(v);
+		return store_error(c, rc);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* /grafana/query */
+
+static void
+write_series(struct wbuf *w, const struct gf_target *t, const struct view *v,
+    int *first_item)
+{
+	double cum_pv = v->pre_pv, cum_vol = v->pre_volume, x;
+	uint64_t cum_n = v->pre_count;
+	int running = needs_running(t), first = 1;
+	size_t i;
+
+	if (!*first_item)
+		JSONW_LIT(w, ",");
+	*first_item = 0;
+	JSONW_LIT(w, "{\"target\":");
+	jsonw_cstr(w, v->sym);
+	JSONW_LIT(w, ",\"refId\":");
+	jsonw_cstr(w, t->ref_id);
+	JSONW_LIT(w, ",\"datapoints\":[");
+	for (i = 0; i < v->n; i++) {
+		if (!value_at(t->metric, running, v, i, &cum_pv, &cum_vol,
+		        &cum_n, &x))
+			continue;
+		if (wbuf_reserve(w, 2 * JSONW_DOUBLE_MAX + 8) != 0)
+			break;
+		if (!first)
+			w->buf[w->len++] = ',';
+		first = 0;
+		w->buf[w->len++] = '[';
+		jsonw_double(w, x);
+		w->buf[w->len++] = ',';
+		jsonw_i64(w, v->t[i]);
+		w->buf[w->len++] = ']';
+	}
+	JSONW_LIT(w, "]}");
+}
+
+static const char *const ohlc_cols[] = {
+    "Open", "High", "Low", "Close", "Volume", "VWAP", "Trades"};
+
+static void
+ohlc_head(struct wbuf *w, const struct gf_target *t)
+{
+	size_t i;
+
+	JSONW_LIT(w, "{\"refId\":");
+	jsonw_cstr(w, t->ref_id);
+	JSONW_LIT(w, ",\"type\":\"table\",\"columns\":[{\"text\":\"Time\","
+	             "\"type\":\"time\"},{\"text\":\"Symbol\",\"type\":"
+	             "\"string\"}");
+	for (i = 0; i < sizeof(ohlc_cols) / sizeof(ohlc_cols[0]); i++) {
+		JSONW_LIT(w, ",{\"text\":");
+		jsonw_cstr(w, ohlc_cols[i]);
+		JSONW_LIT(w, ",\"type\":\"number\"}");
+	}
+	JSONW_LIT(w, "],\"rows\":[");
+}
+
+/* One row per bucket: Time, Symbol, Open, High, Low, Close, Volume,
+ * VWAP (null at volume 0), Trades. */
+static void
+ohlc_rows(struct wbuf *w, const struct view *v, int *first)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		if (!*first)
+			JSONW_LIT(w, ",");
+		*first = 0;
+		JSONW_LIT(w, "[");
+		jsonw_i64(w, v->t[i]);
+		JSONW_LIT(w, ",");
+		jsonw_cstr(w, v->sym);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, v->open[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, v->high[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, v->low[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, v->close[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, v->volume[i]);
+		JSONW_LIT(w, ",");
+		if (v->volume[i] != 0)
+			jsonw_double(w, v->pv[i] / v->volume[i]);
+		else
+			JSONW_LIT(w, "null");
+		JSONW_LIT(w, ",");
+		jsonw_i64(w, (int64_t)v->count[i]);
+		JSONW_LIT(w, "]");
+	}
+}
+
+/* The newest trades of syms (at most limit), in one series. */
+static int
+latest(struct http_call *c, struct colstore *cs, const struct gf_query *q,
+    const char **syms, size_t nsyms, struct colstore_result **r)
+{
+	struct colstore_query cq;
+	int rc;
+
+	*r = NULL;
+	if (nsyms == 0)
+		return 0;
+	memset(&cq, 0, sizeof(cq));
+	cq.symbols = syms;
+	cq.nsymbols = nsyms;
+	cq.from_ms = q->from_ms;
+	cq.to_ms = q->to_ms;
+	if ((rc = colstore_latest_trades(cs, &cq, (size_t)q->max_points, r)) !=
+	    0)
+		return store_error(c, rc);
+	return 0;
+}
+
+static void
+write_cond(struct wbuf *w, const struct colstore_text *t)
+{
+	if (t->p == NULL || t->len < 0)
+		JSONW_LIT(w, "null");
+	else
+		jsonw_str(w, t->p, (size_t)t->len);
+}
+
+static int
+trades_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
+    const struct gf_target *t, const char **syms, size_t nsyms)
+{
+	struct colstore_result *r;
+	const struct colstore_series *s;
+	struct wbuf *w = c->w;
+	size_t i;
+	int status;
+
+	if ((status = latest(c, cs, q, syms, nsyms, &r)) != 0)
+		return status;
+	JSONW_LIT(w, "{\"refId\":");
+	jsonw_cstr(w, t->ref_id);
+	JSONW_LIT(w, ",\"type\":\"table\",\"columns\":[{\"text\":\"Time\","
+	             "\"type\":\"time\"},{\"text\":\"Symbol\",\"type\":"
+	             "\"string\"},{\"text\":\"Price\",\"type\":\"number\"},"
+	             "{\"text\":\"Volume\",\"type\":\"number\"},{\"text\":"
+	             "\"Conditions\",\"type\":\"string\"}],\"rows\":[");
+	s = r != NULL && r->nseries > 0 ? &r->series[0] : NULL;
+	for (i = 0; s != NULL && i < s->n; i++) {
+		if (i > 0)
+			JSONW_LIT(w, ",");
+		JSONW_LIT(w, "[");
+		jsonw_i64(w, s->t[i]);
+		JSONW_LIT(w, ",");
+		jsonw_cstr(w, s->rowsym[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, s->price[i]);
+		JSONW_LIT(w, ",");
+		jsonw_double(w, s->volume[i]);
+		JSONW_LIT(w, ",");
+		write_cond(w, &s->cond[i]);
+		JSONW_LIT(w, "]");
+	}
+	JSONW_LIT(w, "]}");
+	colstore_result_free(r);
+	return 0;
+}
+
+int
+http_query_grafana(struct http_call *c, const struct gf_query *q)
+{
+	struct colstore *cs = http_colstore(c->hs);
+	struct wbuf *w = c->w;
+	size_t ti, i;
+	int first_item = 1, status;
+
+	if (cs == NULL)
+		return http_error(
+		    c, 503, "unavailable", "the store is not open");
+	JSONW_LIT(w, "[");
+	for (ti = 0; ti < q->ntargets; ti++) {
+		const struct gf_target *t = &q->targets[ti];
+		const char **syms;
+		size_t nsyms;
+		int all, first_row = 1;
+		int64_t bucket = http_pick_bucket(
+		    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+
+		if ((status = http_resolve_symbols(c, cs, &t->symbols,
+		         q->filters, q->nfilters, &syms, &nsyms, &all)) != 0)
+			return status;
+		if (t->metric == GF_TRADES_TABLE) {
+			if (!first_item)
+				JSONW_LIT(w, ",");
+			first_item = 0;
+			if ((status = trades_table(c, cs, q, t, syms, nsyms)) !=
+			    0)
+				return status;
+			continue;
+		}
+		if (t->metric == GF_OHLC) {
+			if (!first_item)
+				JSONW_LIT(w, ",");
+			first_item = 0;
+			ohlc_head(w, t);
+		}
+		for (i = 0; i < nsyms && w->err == 0; i++) {
+			struct view v;
+
+			if ((status = scan_target_symbol(
+			         c, cs, q, t, syms[i], &bucket, &v)) != 0)
+				return status;
+			/* Every symbol: only those with trades in range. */
+			if (v.n > 0 || !all) {
+				if (t->metric == GF_OHLC)
+					ohlc_rows(w, &v, &first_row);
+				else
+					write_series(w, t, &v, &first_item);
+			}
+			view_fini(&v);
+		}
+		if (t->metric == GF_OHLC)
+			JSONW_LIT(w, "]}");
+	}
+	JSONW_LIT(w, "]\n");
+	return 200;
+}
+
+/* ------------------------------------------------------------------ */
+/* /api/v1/series */
+
+static void
+series_head(struct wbuf *w, const struct gf_query *q, const struct gf_target *t,
+    int64_t bucket)
+{
+	JSONW_LIT(w, "{\"metric\":");
+	jsonw_cstr(w, gf_metrics[t->metric].name);
+	JSONW_LIT(w, ",\"from\":");
+	jsonw_i64(w, q->from_ms);
+	JSONW_LIT(w, ",\"to\":");
+	jsonw_i64(w, q->to_ms);
+	JSONW_LIT(w, ",\"interval_ms\":");
+	jsonw_i64(w, bucket);
+	if (t->running)
+		JSONW_LIT(w, ",\"running\":true");
+}
+
+static void
+names(struct wbuf *w, const char *const *n, size_t count)
+{
+	size_t i;
+
+	JSONW_LIT(w, ",\"names\":[");
+	for (i = 0; i < count; i++) {
+		if (i > 0)
+			JSONW_LIT(w, ",");
+		jsonw_cstr(w, n[i]);
+	}
+	JSONW_LIT(w, "],\"columns\":{");
+}
+
+/* A table metric as columns: one row per (symbol, bucket) or trade. */
+static int
+series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
+    const struct gf_target *t, const char **syms, size_t nsyms)
+{
+	static const char *const ohlc_names[] = {"time", "symbol", "open",
+	    "high", "low", "close", "volume", "vwap", "trades"};
+	static const char *const trade_names[] = {
+	    "time", "symbol", "price", "volume", "conditions"};
+	struct wbuf *w = c->w;
+	int64_t bucket = http_pick_bucket(
+	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	struct view *v = NULL;
+	struct colstore_result *r = NULL;
+	size_t i, k, col, rows = 0;
+	int status = 0;
+
+	if (t->metric == GF_TRADES_TABLE) {
+		const struct colstore_series *s;
+
+		if ((status = latest(c, cs, q, syms, nsyms, &r)) != 0)
+			return status;
+		s = r != NULL && r->nseries > 0 ? &r->series[0] : NULL;
+		series_head(w, q, t, 0);
+		names(w, trade_names, 5);
+		for (col = 0; col < 5; col++) {
+			if (col > 0)
+				JSONW_LIT(w, ",");
+			jsonw_cstr(w, trade_names[col]);
+			JSONW_LIT(w, ":[");
+			for (i = 0; s != NULL && i < s->n; i++) {
+				if (i > 0)
+					JSONW_LIT(w, ",");
+				if (col == 0)
+					jsonw_i64(w, s->t[i]);
+				else if (col == 1)
+					jsonw_cstr(w, s->rowsym[i]);
+				else if (col == 2)
+					jsonw_double(w, s->price[i]);
+				else if (col == 3)
+					jsonw_double(w, s->volume[i]);
+				else
+					write_cond(w, &s->cond[i]);
+			}
+			JSONW_LIT(w, "]");
+		}
+		JSONW_LIT(w, "}}\n");
+		colstore_result_free(r);
+		return 200;
+	}
+	v = xcalloc(nsyms ? nsyms : 1, sizeof(*v));
+	for (i = 0; i < nsyms; i++) {
+		if ((status = scan_target_symbol(
+		         c, cs, q, t, syms[i], &bucket, &v[i])) != 0)
+			goto out;
+		rows += v[i].n;
+		if (rows > HTTP_MAX_CELLS / 9) {
+			status = http_error(c, 400, "too_large",
+			    "more than %zu rows: narrow the range or the "
+			    "symbols, or lower points",
+			    HTTP_MAX_CELLS / 9);
+			goto out;
+		}
+	}
+	series_head(w, q, t, bucket);
+	names(w, ohlc_names, 9);
+	for (col = 0; col < 9; col++) {
+		int first = 1;
+
+		if (col > 0)
+			JSONW_LIT(w, ",");
+		jsonw_cstr(w, ohlc_names[col]);
+		JSONW_LIT(w, ":[");
+		for (i = 0; i < nsyms; i++)
+			for (k = 0; k < v[i].n; k++) {
+				if (!first)
+					JSONW_LIT(w, ",");
+				first = 0;
+				switch (col) {
+				case 0:
+					jsonw_i64(w, v[i].t[k]);
+					break;
+				case 1:
+					jsonw_cstr(w, v[i].sym);
+					break;
+				case 2:
+					jsonw_double(w, v[i].open[k]);
+					break;
+				case 3:
+					jsonw_double(w, v[i].high[k]);
+					break;
+				case 4:
+					jsonw_double(w, v[i].low[k]);
+					break;
+				case 5:
+					jsonw_double(w, v[i].close[k]);
+					break;
+				case 6:
+					jsonw_double(w, v[i].volume[k]);
+					break;
+				case 7:
+					if (v[i].volume[k] != 0)
+						jsonw_double(
+						    w, v[i].pv[k] /
+						           v[i].volume[k]);
+					else
+						JSONW_LIT(w, "null");
+					break;
+				default:
+					jsonw_i64(w, (int64_t)v[i].count[k]);
+					break;
+				}
+			}
+		JSONW_LIT(w, "]");
+	}
+	JSONW_LIT(w, "}}\n");
+	status = 200;
+out:
+	for (i = 0; i < nsyms; i++)
+		view_fini(&v[i]);
+	free(v);
+	return status;
+}
+
+int
+http_query_series(struct http_call *c, const struct gf_query *q)
+{
+	struct colstore *cs = http_colstore(c->hs);
+	const struct gf_target *t = &q->targets[0];
+	struct wbuf *w = c->w;
+	const char **syms;
+	struct view *v = NULL;
+	uint8_t *present = NULL;
+	int64_t bucket, start;
+	size_t nsyms, nb, i, k, ncol = 0;
+	int all, status;
+
+	if (cs == NULL)
+		return http_error(
+		    c, 503, "unavailable", "the store is not open");
+	if ((status = http_resolve_symbols(
+	         c, cs, &t->symbols, NULL, 0, &syms, &nsyms, &all)) != 0)
+		return status;
+	if (gf_metrics[t->metric].table)
+		return series_table(c, cs, q, t, syms, nsyms);
+	bucket = http_pick_bucket(
+	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	v = xcalloc(nsyms ? nsyms : 1, sizeof(*v));
+	for (i = 0; i < nsyms; i++) {
+		if ((status = scan_target_symbol(
+		         c, cs, q, t, syms[i], &bucket, &v[i])) != 0)
+			goto out;
+		if (v[i].n == 0 && all) { /* every symbol: those with data */
+			view_fini(&v[i]);
+			continue;
+		}
+		if (i != ncol) {
+			v[ncol] = v[i];
+			memset(&v[i], 0, sizeof(v[i]));
+		}
+		ncol++;
+	}
+	/* The time column: every bucket start where any symbol has a
+	 * point, on the grid of buckets from the first one. */
+	start = q->from_ms - q->from_ms % bucket;
+	nb = (size_t)((q->to_ms - start + bucket - 1) / bucket);
+	if ((uint64_t)nb * (ncol + 1) > HTTP_MAX_CELLS) {
+		status = http_error(c, 400, "too_large",
+		    "more than %zu values: ask for fewer symbols or points",
+		    HTTP_MAX_CELLS);
+		goto out;
+	}
+	present = xcalloc(nb ? nb : 1, 1);
+	for (i = 0; i < ncol; i++)
+		for (k = 0; k < v[i].n; k++) {
+			int64_t g = (v[i].t[k] - start) / bucket;
+
+			if (g >= 0 && (size_t)g < nb)
+				present[g] = 1;
+		}
+	series_head(w, q, t, bucket);
+	JSONW_LIT(w, ",\"names\":[\"time\"");
+	for (i = 0; i < ncol; i++) {
+		JSONW_LIT(w, ",");
+		jsonw_cstr(w, v[i].sym);
+	}
+	JSONW_LIT(w, "],\"columns\":{\"time\":[");
+	{
+		int first = 1;
+
+		for (k = 0; k < nb; k++) {
+			if (!present[k])
+				continue;
+			if (!first)
+				JSONW_LIT(w, ",");
+			first = 0;
+			jsonw_i64(w, start + (int64_t)k * bucket);
+		}
+	}
+	JSONW_LIT(w, "]");
+	for (i = 0; i < ncol && w->err == 0; i++) {
+		double cum_pv = v[i].pre_pv, cum_vol = v[i].pre_volume, x;
+		uint64_t cum_n = v[i].pre_count;
+		int running = needs_running(t), first = 1;
+		size_t p = 0;
+
+		JSONW_LIT(w, ",");
+		jsonw_cstr(w, v[i].sym);
+		JSONW_LIT(w, ":[");
+		for (k = 0; k < nb; k++) {
+			int has = 0;
+
+			if (!present[k])
+				continue;
+			if (p < v[i].n &&
+			    v[i].t[p] == start + (int64_t)k * bucket)
+				has = value_at(t->metric, running, &v[i], p++,
+				    &cum_pv, &cum_vol, &cum_n, &x);
+			if (!first)
+				JSONW_LIT(w, ",");
+			first = 0;
+			if (has)
+				jsonw_double(w, x);
+			else
+				JSONW_LIT(w, "null");
+		}
+		JSONW_LIT(w, "]");
+	}
+	JSONW_LIT(w, "}}\n");
+	status = 200;
+out:
+	for (i = 0; i < nsyms; i++)
+		view_fini(&v[i]);
+	free(v);
+	free(present);
+	return status;
+}
