@@ -95,6 +95,8 @@ request_line(const uint8_t *p, size_t n, struct http_head *h)
 		return ERR_MALFORMED;
 	v = sp2 + 1;
 	vlen = n - (size_t)(v - p);
+	if (memchr(v, ' ', vlen) != NULL) /* evhttp: the last word */
+		return ERR_MALFORMED;
 	h->target = sp1 + 1;
 	h->target_len = (size_t)(sp2 - h->target);
 	for (i = 0; i < h->target_len; i++)
@@ -114,6 +116,7 @@ request_line(const uint8_t *p, size_t n, struct http_head *h)
 	if (v[7] != '0' && v[7] != '1')
 		return ERR_UNSUPPORTED;
 	h->minor = v[7] - '0';
+	h->minor_off = (size_t)(v + 7 - p);
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (methods[i].len == mlen &&
 		    memcmp(methods[i].name, p, mlen) == 0)
@@ -127,7 +130,7 @@ request_line(const uint8_t *p, size_t n, struct http_head *h)
 
 /* A header line p[0..n) (no line end). */
 static int
-header_line(const uint8_t *p, size_t n, struct http_head *h)
+header_line(const uint8_t *p, size_t n, size_t off, struct http_head *h)
 {
 	const uint8_t *colon = memchr(p, ':', n), *v, *e;
 	size_t nlen, i;
@@ -164,13 +167,21 @@ header_line(const uint8_t *p, size_t n, struct http_head *h)
 		if (h->chunked || !eq_nocase(v, (size_t)(e - v), "chunked"))
 			return ERR_UNSUPPORTED;
 		h->chunked = 1;
-	} else if (eq_nocase(p, nlen, "expect")) {
-		/* evhttp looks at Expect in HTTP/1.1 only. */
-		if (h->minor >= 1) {
-			if (!eq_nocase(v, (size_t)(e - v), "100-continue"))
-				return ERR_UNSUPPORTED;
-			h->expect_continue = 1;
+	} else if (eq_nocase(p, nlen, "connection")) {
+		if (h->conn_close || h->keep_alive)
+			return ERR_MALFORMED; /* evhttp would read the first */
+		if (eq_nocase(v, (size_t)(e - v), "close")) {
+			h->conn_close = 1;
+			h->close_off = off;
+		} else if (eq_nocase(v, (size_t)(e - v), "keep-alive")) {
+			h->keep_alive = 1;
 		}
+	} else if (eq_nocase(p, nlen, "expect")) {
+		/* In any version: the gate may make evhttp read a 1.0 head
+		 * as 1.1, where evhttp looks at Expect. */
+		if (!eq_nocase(v, (size_t)(e - v), "100-continue"))
+			return ERR_UNSUPPORTED;
+		h->expect_continue = 1;
 	}
 	return 0;
 }
@@ -207,7 +218,7 @@ http_head_scan(const uint8_t *p, size_t n, size_t max, struct http_head *out,
 		rc = controls(p + off, len);
 		if (rc == 0)
 			rc = line == 0 ? request_line(p + off, len, out)
-			               : header_line(p + off, len, out);
+			               : header_line(p + off, len, off, out);
 		if (rc != 0)
 			goto fail;
 		line++;

@@ -26,7 +26,8 @@
  *	Content-Length 1 to 15 decimal digits, at most once
  *	Transfer-Encoding  only "chunked", never together with
  *	               Content-Length
- *	Expect         only "100-continue" (HTTP/1.1)
+ *	Expect         only "100-continue"
+ *	Connection     at most once; "close" and "keep-alive" are reported
  *
  * Pure: no I/O, no allocation; the head is scanned in place.
  */
@@ -56,6 +57,14 @@ struct http_head {
 	int64_t content_length; /* -1: no Content-Length */
 	int chunked;            /* Transfer-Encoding: chunked */
 	int expect_continue;    /* Expect: 100-continue */
+	/* Connection: close / keep-alive, as evhttp reads them (the whole
+	 * value, any case); close_off is the offset of the header's name,
+	 * minor_off that of the version's last digit (for the gate, which
+	 * rewrites them: see server/http/http_gate.c). */
+	int conn_close;
+	int keep_alive;
+	size_t close_off;
+	size_t minor_off;
 	/* The request target, pointing into the scanned bytes. */
 	const uint8_t *target;
 	size_t target_len;

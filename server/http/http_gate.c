@@ -56,7 +56,7 @@
 
 #define GATE_HASH 256
 
-enum gate_state { GATE_HEAD, GATE_BODY, GATE_REFUSED };
+enum gate_state { GATE_HEAD, GATE_BODY, GATE_CLOSING };
 
 struct gate_conn {
 	unsigned magic;
@@ -70,7 +70,13 @@ struct gate_conn {
 	unsigned answered;  /* of them answered by the handlers */
 	int64_t started_ms; /* a request under way since; 0: none */
 	int64_t idle_since_ms;
-	int closing;         /* refused: shut down once the answer is out */
+	int closing;     /* shut down once the socket's output is out */
+	int drain_cb;    /* on_output is on the socket's output */
+	int close_after; /* the client asked to close after this answer */
+	/* A refusal waiting for evhttp's last answer (invariant 2). */
+	int pending_status;
+	char pending_code[24];
+	char pending_msg[200];
 	int evicted;         /* shut down to make room: skip it */
 	struct event *timer; /* the request's deadline, then the linger */
 	struct gate_conn *next, *prev;
@@ -139,11 +145,11 @@ arm(struct gate_conn *c, int64_t ms)
 	evtimer_add(c->timer, &tv);
 }
 
-/* The answer is out: shut the socket for writing (the client sees the
- * end of the answer) and close it HTTP_LINGER_MS later. */
+/* The last answer is out: shut the socket for writing (the client sees
+ * the end of the answer) and close it HTTP_LINGER_MS later, whatever it
+ * still sends. */
 static void
-on_refused_output(
-    struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+on_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct gate_conn *c = arg;
 
@@ -152,6 +158,24 @@ on_refused_output(
 		return;
 	c->closing = 0;
 	conn_shutdown(c, SHUT_WR);
+	evtimer_del(c->timer);
+	arm(c, HTTP_LINGER_MS);
+}
+
+/* Close once what the socket's output holds is written (a client that
+ * never reads is closed after http_timeout_ms and the linger). */
+static void
+close_when_written(struct gate_conn *c)
+{
+	c->state = GATE_CLOSING;
+	c->closing = 1;
+	if (!c->drain_cb) {
+		c->drain_cb = 1;
+		evbuffer_add_cb(bufferevent_get_output(c->under), on_output, c);
+	}
+	evtimer_del(c->timer);
+	arm(c,
+	    (c->g != NULL ? c->g->cfg->http_timeout_ms : 0) + HTTP_LINGER_MS);
 }
 
 static const char *
@@ -181,31 +205,15 @@ status_text(int status)
 	}
 }
 
-/*
- * Refuse the request under way: answer it in JSON when evhttp owes no
- * answer on this connection (invariant 2), then discard what follows
- * and close.  Caller: the input filter or the timer.
- */
+/* Write a refusal to the socket, then close (see on_output). */
 static void
-refuse(struct gate_conn *c, int status, const char *code, const char *msg)
+send_refusal(struct gate_conn *c, struct evbuffer *out, int status,
+    const char *code, const char *msg)
 {
-	struct evbuffer *out = bufferevent_get_output(c->under);
 	struct wbuf body;
 	char head[256];
 	int n;
 
-	c->state = GATE_REFUSED;
-	stats.http_requests_total++;
-	if (status >= 500)
-		stats.http_responses_5xx_total++;
-	else
-		stats.http_responses_4xx_total++;
-	stats.http_gate_refused_total++;
-	if (c->answered != c->complete ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
-		conn_shutdown(c, SHUT_RDWR);
-		return;
-	}
 	wbuf_init(&body, 0);
 	JSONW_LIT(&body, "{\"error\":{\"code\":");
 	jsonw_cstr(&body, code);
@@ -219,17 +227,44 @@ refuse(struct gate_conn *c, int status, const char *code, const char *msg)
 	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 	    status, status_text(status), body.len);
 	if (body.err == 0 && n > 0 && (size_t)n < sizeof(head)) {
-		c->closing = 1;
-		evbuffer_add_cb(out, on_refused_output, c);
 		evbuffer_add(out, head, (size_t)n);
 		evbuffer_add(out, body.buf, body.len);
-		bufferevent_enable(c->under, EV_WRITE);
+		close_when_written(c);
 	} else {
 		conn_shutdown(c, SHUT_RDWR);
 	}
 	wbuf_fini(&body);
+}
+
+/*
+ * Refuse the request under way: answer it in JSON, at once when evhttp
+ * owes no answer on this connection, else right after that answer
+ * (invariant 2: gate_out writes it); then discard what follows and
+ * close.  Caller: the input filter or the timer.
+ */
+static void
+refuse(struct gate_conn *c, int status, const char *code, const char *msg)
+{
+	c->state = GATE_CLOSING;
+	stats.http_requests_total++;
+	if (status >= 500)
+		stats.http_responses_5xx_total++;
+	else
+		stats.http_responses_4xx_total++;
+	stats.http_gate_refused_total++;
 	evtimer_del(c->timer);
-	arm(c, HTTP_LINGER_MS);
+	if (c->answered != c->complete ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+		c->pending_status = status;
+		snprintf(c->pending_code, sizeof(c->pending_code), "%s", code);
+		snprintf(c->pending_msg, sizeof(c->pending_msg), "%s", msg);
+		/* evhttp answers within its own timeout, or never. */
+		arm(c, (c->g != NULL ? c->g->cfg->http_timeout_ms : 0) +
+		           2 * HTTP_LINGER_MS);
+		return;
+	}
+	send_refusal(c, bufferevent_get_output(c->under), status, code, msg);
+	bufferevent_enable(c->under, EV_WRITE);
 }
 
 /* What a refused head gets. */
@@ -262,19 +297,21 @@ refuse_head(struct gate_conn *c, int rc, const struct http_head *h)
 	}
 }
 
-/* A request passed to evhttp whole. */
+/* A request passed to evhttp whole; after one that closes, nothing
+ * more is passed. */
 static void
 request_passed(struct gate_conn *c)
 {
 	c->complete++;
 	c->started_ms = 0;
 	evtimer_del(c->timer);
+	c->state = c->close_after ? GATE_CLOSING : GATE_HEAD;
 }
 
 /* A head was scanned: pass it, or refuse the request. */
 static int
 on_head(struct gate_conn *c, struct evbuffer *src, struct evbuffer *dst,
-    int len, const struct http_head *h)
+    uint8_t *p, int len, const struct http_head *h)
 {
 	struct http_gate *g = c->g;
 	uint64_t limit = membudget_global.limit;
@@ -309,6 +346,21 @@ on_head(struct gate_conn *c, struct evbuffer *src, struct evbuffer *dst,
 	}
 	c->charged += cl;
 	g->in_bytes += cl;
+	/*
+	 * A client that will close after this answer: evhttp would free
+	 * the connection as soon as the answer has left the filter, before
+	 * it is written, and the answer would be lost.  So evhttp is told
+	 * nothing (the header's name becomes "Xonnection", HTTP/1.0 becomes
+	 * 1.1: the same length) and the gate closes once the answer is
+	 * written (gate_out, on_output).
+	 */
+	if (h->conn_close || (h->minor == 0 && !h->keep_alive)) {
+		if (h->conn_close)
+			p[h->close_off] = 'X';
+		if (h->minor == 0 && !h->keep_alive)
+			p[h->minor_off] = '1';
+		c->close_after = 1;
+	}
 	evbuffer_remove_buffer(src, dst, (size_t)len);
 	if (cl > 0) {
 		c->state = GATE_BODY;
@@ -334,7 +386,7 @@ gate_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 		if (have == 0)
 			break;
-		if (c->state == GATE_REFUSED || c->g == NULL) {
+		if (c->state == GATE_CLOSING || c->g == NULL) {
 			evbuffer_drain(src, have);
 			break;
 		}
@@ -347,16 +399,14 @@ gate_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 			evbuffer_remove_buffer(src, dst, n);
 			c->body_left -= n;
 			moved = 1;
-			if (c->body_left == 0) {
-				c->state = GATE_HEAD;
+			if (c->body_left == 0)
 				request_passed(c);
-			}
 			continue;
 		} else {
 			struct http_head h;
 			size_t scan =
 			    have < HTTP_MAX_HEAD ? have : HTTP_MAX_HEAD;
-			const uint8_t *p;
+			uint8_t *p;
 			int rc;
 
 			if (c->started_ms == 0) {
@@ -376,7 +426,7 @@ gate_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 				refuse_head(c, rc, &h);
 				continue;
 			}
-			if (on_head(c, src, dst, rc, &h) == 0)
+			if (on_head(c, src, dst, p, rc, &h) == 0)
 				moved = 1;
 		}
 	}
@@ -398,6 +448,18 @@ gate_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	if (limit >= 0 && n > (size_t)limit)
 		n = (size_t)limit;
 	evbuffer_remove_buffer(src, dst, n);
+	if (c->answered != c->complete || evbuffer_get_length(src) > 0)
+		return BEV_OK;
+	/* evhttp's last answer is on the socket: the refusal that waited
+	 * for it, or the close the client asked for. */
+	if (c->pending_status != 0) {
+		send_refusal(
+		    c, dst, c->pending_status, c->pending_code, c->pending_msg);
+		c->pending_status = 0;
+	} else if (c->close_after) {
+		c->close_after = 0;
+		close_when_written(c);
+	}
 	return BEV_OK;
 }
 
@@ -407,7 +469,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	struct gate_conn *c = arg;
 
 	CHECK_MAGIC(c, HTTP_CONN_MAGIC);
-	if (c->state == GATE_REFUSED) { /* the linger is over */
+	if (c->state == GATE_CLOSING) { /* the linger is over */
 		conn_shutdown(c, SHUT_RDWR);
 		return;
 	}

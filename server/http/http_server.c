@@ -386,6 +386,7 @@ http_server_new(struct event_base *base, const struct config *cfg,
 {
 	struct http_server *hs = xcalloc(1, sizeof(*hs));
 	unsigned int dlen = 0;
+	int64_t idle_ms;
 
 	hs->magic = HTTP_SERVER_MAGIC;
 	hs->base = base;
@@ -401,9 +402,13 @@ http_server_new(struct event_base *base, const struct config *cfg,
 	evhttp_set_max_body_size(
 	    hs->http, (ev_ssize_t)cfg->http_max_body_bytes);
 	evhttp_set_max_headers_size(hs->http, (ev_ssize_t)HTTP_MAX_HEAD * 2);
+	/* Idle keep-alive connections: evhttp's read timeout, longer than
+	 * the gate's deadline for a request under way, so a slow request
+	 * is answered 408 by the gate before evhttp would just close. */
+	idle_ms = cfg->http_timeout_ms + 2 * HTTP_LINGER_MS;
 	evhttp_set_timeout_tv(
-	    hs->http, &(struct timeval){(time_t)(cfg->http_timeout_ms / 1000),
-	                  (suseconds_t)(cfg->http_timeout_ms % 1000) * 1000});
+	    hs->http, &(struct timeval){(time_t)(idle_ms / 1000),
+	                  (suseconds_t)(idle_ms % 1000) * 1000});
 	evhttp_set_allowed_methods(hs->http,
 	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |

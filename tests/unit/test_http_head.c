@@ -87,8 +87,21 @@ test_golden(void)
 	rc = scan("GET http://h/metrics HTTP/1.1\r\nExpect: x\r\n\r\n", &h);
 	is_int(rc, ERR_UNSUPPORTED, "Expect other than 100-continue (1.1)");
 	rc = scan("GET http://h/metrics HTTP/1.0\r\nExpect: x\r\n\r\n", &h);
-	ok(rc > 0 && h.expect_continue == 0,
-	    "Expect ignored in HTTP/1.0, as evhttp does; absolute target");
+	is_int(rc, ERR_UNSUPPORTED,
+	    "Expect other than 100-continue in HTTP/1.0 too");
+	rc = scan("GET http://h/metrics HTTP/1.0\r\n\r\n", &h);
+	ok(rc > 0 && h.minor == 0 && h.minor_off == 28 && !h.keep_alive &&
+	        !h.conn_close,
+	    "an absolute target; HTTP/1.0, the minor digit's offset");
+	rc = scan("GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n", &h);
+	ok(rc > 0 && h.conn_close && h.close_off == 25,
+	    "Connection: close, the header's offset");
+	rc = scan("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &h);
+	ok(rc > 0 && h.keep_alive && !h.conn_close, "Connection: keep-alive");
+	rc = scan("GET / HTTP/1.1\r\nConnection: close\r\n"
+	          "Connection: keep-alive\r\n\r\n",
+	    &h);
+	is_int(rc, ERR_MALFORMED, "Connection twice");
 	rc = scan("OPTIONS * HTTP/1.1\r\n\r\n", &h);
 	ok(rc > 0 && h.method == HTTP_M_OPTIONS, "OPTIONS *");
 	rc = scan("POST /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &h);
@@ -118,6 +131,8 @@ test_refused(void)
 	    {"GET foo HTTP/1.1\r\n\r\n", ERR_MALFORMED,
 	        "a target that is no path"},
 	    {"GET / HTTP/2.0\r\n\r\n", ERR_UNSUPPORTED, "HTTP/2.0"},
+	    {"GET / HTTP/1.1 x\r\n\r\n", ERR_MALFORMED,
+	        "a word after the version"},
 	    {"GET / HTTP/1.2\r\n\r\n", ERR_UNSUPPORTED, "HTTP/1.2"},
 	    {"GET / FTP/1.0\r\n\r\n", ERR_MALFORMED, "not HTTP"},
 	    {"BREW / HTTP/1.1\r\n\r\n", ERR_UNSUPPORTED, "an unknown method"},
