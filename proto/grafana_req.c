@@ -1186,6 +1186,12 @@ gf_decode_series(const char *q, size_t n, int64_t now_ms, struct gf_query *out,
 			if ((rc = param_int(v, vn, "interval", 0,
 			         GF_MAX_INTERVAL, &out->interval_ms, e)) != 0)
 				return rc;
+		} else if (key_is(k, kn, "format")) {
+			if (vn == 4 && memcmp(v, "rows", 4) == 0)
+				out->rows = 1;
+			else if (!(vn == 7 && memcmp(v, "columns", 7) == 0))
+				return fail(e, ERR_MALFORMED,
+				    "format: expected columns or rows");
 		} else if (key_is(k, kn, "running")) {
 			if (vn == 4 && memcmp(v, "true", 4) == 0)
 				t->running = 1;

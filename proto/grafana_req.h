@@ -124,6 +124,7 @@ struct gf_query {
 	struct gf_target *targets;
 	size_t nfilters;
 	struct gf_filter *filters;
+	int rows; /* /api/v1/series: format=rows (an array of objects) */
 };
 
 /*
@@ -166,7 +167,8 @@ int gf_decode_tag_values(const uint8_t *p, size_t n, const char **key,
 
 /*
  * GET /api/v1/series?metric=&symbols=&from=&to=&points=&interval=
- * &running=: the query string q[0..n) (after the '?', percent-encoded).
+ * &running=&format=: the query string q[0..n) (after the '?',
+ * percent-encoded).  format is "columns" (the default) or "rows".
  * metric is required; symbols as in a payload (repeatable); from and to
  * as the range's times (default: the last GF_DEFAULT_RANGE); points
  * 1..GF_MAX_POINTS (default GF_DEFAULT_POINTS); interval in ms (0).

@@ -53,6 +53,8 @@ jsonw_raw(struct wbuf *w, const char *s, size_t n)
 	wbuf_put(w, s, n);
 }
 
-#define JSONW_LIT(w, lit) jsonw_raw((w), (lit), sizeof(lit) - 1)
+/* A string literal (only a literal: its size is taken at compile time;
+ * concatenating "" makes anything else fail to compile). */
+#define JSONW_LIT(w, lit) jsonw_raw((w), "" lit, sizeof("" lit) - 1)
 
 #endif

@@ -740,7 +740,14 @@ http_query_grafana(struct http_call *c, const struct gf_query *q)
 }
 
 /* ------------------------------------------------------------------ */
-/* /api/v1/series */
+/* /api/v1/series
+ *
+ * Columns (the default): {"metric", "from", "to", "interval_ms",
+ * "names": [...], "columns": {"time": [...], NAME: [...], ...}}; rows
+ * (format=rows): [{"time": t, NAME: value, ...}, ...].  A table metric
+ * has the columns time, symbol and the table's; the others time and one
+ * per symbol, null where that symbol has no value at that time.
+ */
 
 static void
 series_head(struct wbuf *w, const struct gf_query *q, const struct gf_target *t,
@@ -758,6 +765,7 @@ series_head(struct wbuf *w, const struct gf_query *q, const struct gf_target *t,
 		JSONW_LIT(w, ",\"running\":true");
 }
 
+/* The names, then "columns": { (columns mode). */
 static void
 names(struct wbuf *w, const char *const *n, size_t count)
 {
@@ -772,7 +780,140 @@ names(struct wbuf *w, const char *const *n, size_t count)
 	JSONW_LIT(w, "],\"columns\":{");
 }
 
-/* A table metric as columns: one row per (symbol, bucket) or trade. */
+/* A table's rows, whatever they come from: cell (row, col) written. */
+struct table_src {
+	size_t nrows, ncols;
+	const char *const *cols;
+	void (*cell)(struct wbuf *w, const void *arg, size_t row, size_t col);
+	const void *arg;
+};
+
+static void
+write_table(struct wbuf *w, const struct gf_query *q, const struct gf_target *t,
+    int64_t bucket, const struct table_src *ts)
+{
+	size_t r, col;
+
+	if (q->rows) {
+		JSONW_LIT(w, "[");
+		for (r = 0; r < ts->nrows && w->err == 0; r++) {
+			if (r > 0)
+				JSONW_LIT(w, ",");
+			JSONW_LIT(w, "{");
+			for (col = 0; col < ts->ncols; col++) {
+				if (col > 0)
+					JSONW_LIT(w, ",");
+				jsonw_cstr(w, ts->cols[col]);
+				JSONW_LIT(w, ":");
+				ts->cell(w, ts->arg, r, col);
+			}
+			JSONW_LIT(w, "}");
+		}
+		JSONW_LIT(w, "]\n");
+		return;
+	}
+	series_head(w, q, t, bucket);
+	names(w, ts->cols, ts->ncols);
+	for (col = 0; col < ts->ncols && w->err == 0; col++) {
+		if (col > 0)
+			JSONW_LIT(w, ",");
+		jsonw_cstr(w, ts->cols[col]);
+		JSONW_LIT(w, ":[");
+		for (r = 0; r < ts->nrows; r++) {
+			if (r > 0)
+				JSONW_LIT(w, ",");
+			ts->cell(w, ts->arg, r, col);
+		}
+		JSONW_LIT(w, "]");
+	}
+	JSONW_LIT(w, "}}\n");
+}
+
+static void
+trade_cell(struct wbuf *w, const void *arg, size_t r, size_t col)
+{
+	const struct colstore_series *s = arg;
+
+	switch (col) {
+	case 0:
+		jsonw_i64(w, s->t[r]);
+		break;
+	case 1:
+		jsonw_cstr(w, s->rowsym[r]);
+		break;
+	case 2:
+		jsonw_double(w, s->price[r]);
+		break;
+	case 3:
+		jsonw_double(w, s->volume[r]);
+		break;
+	default:
+		write_cond(w, &s->cond[r]);
+		break;
+	}
+}
+
+/* The buckets of every symbol, one row each, symbol by symbol. */
+struct ohlc_rows {
+	const struct view *v;
+	size_t nsyms;
+	size_t *first; /* row index of each symbol's first bucket */
+};
+
+static void
+ohlc_cell(struct wbuf *w, const void *arg, size_t r, size_t col)
+{
+	const struct ohlc_rows *o = arg;
+	const struct view *v;
+	size_t lo = 0, hi = o->nsyms, i, k;
+
+	/* The last symbol whose first row is at or before r (one with no
+	 * rows shares its first with the next, so it is never the last). */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (o->first[mid] <= r)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	i = lo;
+	v = &o->v[i];
+	k = r - o->first[i];
+	switch (col) {
+	case 0:
+		jsonw_i64(w, v->t[k]);
+		break;
+	case 1:
+		jsonw_cstr(w, v->sym);
+		break;
+	case 2:
+		jsonw_double(w, v->open[k]);
+		break;
+	case 3:
+		jsonw_double(w, v->high[k]);
+		break;
+	case 4:
+		jsonw_double(w, v->low[k]);
+		break;
+	case 5:
+		jsonw_double(w, v->close[k]);
+		break;
+	case 6:
+		jsonw_double(w, v->volume[k]);
+		break;
+	case 7:
+		if (v->volume[k] != 0)
+			jsonw_double(w, v->pv[k] / v->volume[k]);
+		else
+			JSONW_LIT(w, "null");
+		break;
+	default:
+		jsonw_i64(w, (int64_t)v->count[k]);
+		break;
+	}
+}
+
 static int
 series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
     const struct gf_target *t, const char **syms, size_t nsyms)
@@ -781,52 +922,38 @@ series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
 	    "high", "low", "close", "volume", "vwap", "trades"};
 	static const char *const trade_names[] = {
 	    "time", "symbol", "price", "volume", "conditions"};
-	struct wbuf *w = c->w;
 	int64_t bucket = http_pick_bucket(
 	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	struct table_src ts;
+	struct ohlc_rows o;
 	struct view *v = NULL;
-	struct colstore_result *r = NULL;
-	size_t i, k, col, rows = 0;
+	size_t i, rows = 0;
 	int status = 0;
 
+	memset(&ts, 0, sizeof(ts));
 	if (t->metric == GF_TRADES_TABLE) {
+		struct colstore_result *r;
 		const struct colstore_series *s;
 
 		if ((status = latest(c, cs, q, syms, nsyms, &r)) != 0)
 			return status;
 		s = r != NULL && r->nseries > 0 ? &r->series[0] : NULL;
-		series_head(w, q, t, 0);
-		names(w, trade_names, 5);
-		for (col = 0; col < 5; col++) {
-			if (col > 0)
-				JSONW_LIT(w, ",");
-			jsonw_cstr(w, trade_names[col]);
-			JSONW_LIT(w, ":[");
-			for (i = 0; s != NULL && i < s->n; i++) {
-				if (i > 0)
-					JSONW_LIT(w, ",");
-				if (col == 0)
-					jsonw_i64(w, s->t[i]);
-				else if (col == 1)
-					jsonw_cstr(w, s->rowsym[i]);
-				else if (col == 2)
-					jsonw_double(w, s->price[i]);
-				else if (col == 3)
-					jsonw_double(w, s->volume[i]);
-				else
-					write_cond(w, &s->cond[i]);
-			}
-			JSONW_LIT(w, "]");
-		}
-		JSONW_LIT(w, "}}\n");
+		ts.nrows = s != NULL ? s->n : 0;
+		ts.ncols = 5;
+		ts.cols = trade_names;
+		ts.cell = trade_cell;
+		ts.arg = s;
+		write_table(c->w, q, t, 0, &ts);
 		colstore_result_free(r);
 		return 200;
 	}
 	v = xcalloc(nsyms ? nsyms : 1, sizeof(*v));
+	o.first = xcalloc(nsyms ? nsyms : 1, sizeof(*o.first));
 	for (i = 0; i < nsyms; i++) {
 		if ((status = scan_target_symbol(
 		         c, cs, q, t, syms[i], &bucket, &v[i])) != 0)
 			goto out;
+		o.first[i] = rows;
 		rows += v[i].n;
 		if (rows > HTTP_MAX_CELLS / 9) {
 			status = http_error(c, 400, "too_large",
@@ -836,64 +963,48 @@ series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
 			goto out;
 		}
 	}
-	series_head(w, q, t, bucket);
-	names(w, ohlc_names, 9);
-	for (col = 0; col < 9; col++) {
-		int first = 1;
-
-		if (col > 0)
-			JSONW_LIT(w, ",");
-		jsonw_cstr(w, ohlc_names[col]);
-		JSONW_LIT(w, ":[");
-		for (i = 0; i < nsyms; i++)
-			for (k = 0; k < v[i].n; k++) {
-				if (!first)
-					JSONW_LIT(w, ",");
-				first = 0;
-				switch (col) {
-				case 0:
-					jsonw_i64(w, v[i].t[k]);
-					break;
-				case 1:
-					jsonw_cstr(w, v[i].sym);
-					break;
-				case 2:
-					jsonw_double(w, v[i].open[k]);
-					break;
-				case 3:
-					jsonw_double(w, v[i].high[k]);
-					break;
-				case 4:
-					jsonw_double(w, v[i].low[k]);
-					break;
-				case 5:
-					jsonw_double(w, v[i].close[k]);
-					break;
-				case 6:
-					jsonw_double(w, v[i].volume[k]);
-					break;
-				case 7:
-					if (v[i].volume[k] != 0)
-						jsonw_double(
-						    w, v[i].pv[k] /
-						           v[i].volume[k]);
-					else
-						JSONW_LIT(w, "null");
-					break;
-				default:
-					jsonw_i64(w, (int64_t)v[i].count[k]);
-					break;
-				}
-			}
-		JSONW_LIT(w, "]");
-	}
-	JSONW_LIT(w, "}}\n");
+	o.v = v;
+	o.nsyms = nsyms;
+	ts.nrows = rows;
+	ts.ncols = 9;
+	ts.cols = ohlc_names;
+	ts.cell = ohlc_cell;
+	ts.arg = &o;
+	write_table(c->w, q, t, bucket, &ts);
 	status = 200;
 out:
 	for (i = 0; i < nsyms; i++)
 		view_fini(&v[i]);
 	free(v);
+	free(o.first);
 	return status;
+}
+
+/* Walking one symbol's buckets along the time column. */
+struct col_state {
+	size_t p;
+	double cum_pv, cum_vol;
+	uint64_t cum_n;
+};
+
+/* The symbol's value at grid time gt: 1 and *x, or 0 (null). */
+static int
+col_value(const struct gf_target *t, const struct view *v, struct col_state *st,
+    int64_t gt, double *x)
+{
+	if (st->p < v->n && v->t[st->p] == gt)
+		return value_at(t->metric, needs_running(t), v, st->p++,
+		    &st->cum_pv, &st->cum_vol, &st->cum_n, x);
+	return 0;
+}
+
+static void
+col_init(const struct view *v, struct col_state *st)
+{
+	st->p = 0;
+	st->cum_pv = v->pre_pv;
+	st->cum_vol = v->pre_volume;
+	st->cum_n = v->pre_count;
 }
 
 int
@@ -904,10 +1015,12 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 	struct wbuf *w = c->w;
 	const char **syms;
 	struct view *v = NULL;
+	struct col_state *st = NULL;
 	uint8_t *present = NULL;
 	int64_t bucket, start;
 	size_t nsyms, nb, i, k, ncol = 0;
-	int all, status;
+	int all, status, first;
+	double x;
 
 	if (cs == NULL)
 		return http_error(
@@ -952,6 +1065,37 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 			if (g >= 0 && (size_t)g < nb)
 				present[g] = 1;
 		}
+	st = xcalloc(ncol ? ncol : 1, sizeof(*st));
+	for (i = 0; i < ncol; i++)
+		col_init(&v[i], &st[i]);
+	if (q->rows) {
+		JSONW_LIT(w, "[");
+		first = 1;
+		for (k = 0; k < nb && w->err == 0; k++) {
+			int64_t gt = start + (int64_t)k * bucket;
+
+			if (!present[k])
+				continue;
+			if (!first)
+				JSONW_LIT(w, ",");
+			JSONW_LIT(w, "{\"time\":");
+			first = 0;
+			jsonw_i64(w, gt);
+			for (i = 0; i < ncol; i++) {
+				JSONW_LIT(w, ",");
+				jsonw_cstr(w, v[i].sym);
+				JSONW_LIT(w, ":");
+				if (col_value(t, &v[i], &st[i], gt, &x))
+					jsonw_double(w, x);
+				else
+					JSONW_LIT(w, "null");
+			}
+			JSONW_LIT(w, "}");
+		}
+		JSONW_LIT(w, "]\n");
+		status = 200;
+		goto out;
+	}
 	series_head(w, q, t, bucket);
 	JSONW_LIT(w, ",\"names\":[\"time\"");
 	for (i = 0; i < ncol; i++) {
@@ -959,41 +1103,29 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 		jsonw_cstr(w, v[i].sym);
 	}
 	JSONW_LIT(w, "],\"columns\":{\"time\":[");
-	{
-		int first = 1;
-
-		for (k = 0; k < nb; k++) {
-			if (!present[k])
-				continue;
-			if (!first)
-				JSONW_LIT(w, ",");
-			first = 0;
-			jsonw_i64(w, start + (int64_t)k * bucket);
-		}
+	first = 1;
+	for (k = 0; k < nb; k++) {
+		if (!present[k])
+			continue;
+		if (!first)
+			JSONW_LIT(w, ",");
+		first = 0;
+		jsonw_i64(w, start + (int64_t)k * bucket);
 	}
 	JSONW_LIT(w, "]");
 	for (i = 0; i < ncol && w->err == 0; i++) {
-		double cum_pv = v[i].pre_pv, cum_vol = v[i].pre_volume, x;
-		uint64_t cum_n = v[i].pre_count;
-		int running = needs_running(t), first = 1;
-		size_t p = 0;
-
 		JSONW_LIT(w, ",");
 		jsonw_cstr(w, v[i].sym);
 		JSONW_LIT(w, ":[");
+		first = 1;
 		for (k = 0; k < nb; k++) {
-			int has = 0;
-
 			if (!present[k])
 				continue;
-			if (p < v[i].n &&
-			    v[i].t[p] == start + (int64_t)k * bucket)
-				has = value_at(t->metric, running, &v[i], p++,
-				    &cum_pv, &cum_vol, &cum_n, &x);
 			if (!first)
 				JSONW_LIT(w, ",");
 			first = 0;
-			if (has)
+			if (col_value(t, &v[i], &st[i],
+			        start + (int64_t)k * bucket, &x))
 				jsonw_double(w, x);
 			else
 				JSONW_LIT(w, "null");
@@ -1006,6 +1138,7 @@ out:
 	for (i = 0; i < nsyms; i++)
 		view_fini(&v[i]);
 	free(v);
+	free(st);
 	free(present);
 	return status;
 }

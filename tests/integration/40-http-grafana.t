@@ -314,11 +314,41 @@ sub all_checks {
 	# TST:CCC has volume 0 everywhere: its VWAP is always null, and
 	# times are those where some symbol has a value... or trades.
 	ok($n >= keys %times, "$tag series: every time with a value");
-	($code, $jr) = $h->get("/api/v1/series?metric=ohlc&symbols=BRK.B&from="
-	    . "$T0&to=" . ($T0 + 120000) . "&interval=60000");
+	# The same as rows (format=rows): one object per time.
+	my $jrows;
+	($code, $jrows) = $h->get("/api/v1/series?metric=vwap&symbols="
+	    . "TST:AAA,BRK.B,TST:CCC&from=$f&to=$t&points=1000&interval=1000"
+	    . "&format=rows");
+	is(ref $jrows eq 'ARRAY' && scalar(@$jrows), $n,
+	    "$tag series rows: one object per time");
+	$bad = 0;
+	for my $k (0 .. $n - 1) {
+		my $o = $jrows->[$k];
+		$bad++ unless $o->{time} == $col{time}[$k];
+		for my $sym (@SYMS) {
+			my ($g, $x) = ($o->{$sym}, $col{$sym}[$k]);
+			$bad++ unless defined $x ? HttpCheck::close_to($g, $x)
+			                         : !defined $g && exists $o->{$sym};
+		}
+	}
+	is($bad, 0, "$tag series rows: the columns' values");
+	($code, $jr) = $h->get("/api/v1/series?metric=ohlc&symbols=BRK.B,TST:AAA"
+	    . "&from=$T0&to=" . ($T0 + 120000) . "&interval=60000");
 	is_deeply($jr->{names}, [qw(time symbol open high low close volume vwap
 	    trades)], "$tag series ohlc: names");
-	is(scalar(@{$jr->{columns}{close}}), 2, "$tag series ohlc: 2 rows");
+	is_deeply($jr->{columns}{symbol}, [qw(BRK.B BRK.B TST:AAA TST:AAA)],
+	    "$tag series ohlc: 2 rows per symbol, symbol by symbol");
+	my $bk = HttpCheck::buckets(\@trades, 'TST:AAA', $T0, $T0 + 120000,
+	    60000);
+	is_deeply([map { 0 + $_ } @{$jr->{columns}{trades}}[2, 3]],
+	    [map { $bk->{$_}{count} } sort { $a <=> $b } keys %$bk],
+	    "$tag series ohlc: the trades of each bucket");
+	($code, $jrows) = $h->get("/api/v1/series?metric=trades_table&symbols="
+	    . "BRK.B&from=$T0&to=" . ($T0 + $SPAN) . "&points=3&format=rows");
+	is_deeply([sort keys %{$jrows->[0] || {}}],
+	    [qw(conditions price symbol time volume)],
+	    "$tag series trades_table rows: the trade's fields");
+	is(scalar(@$jrows), 3, "$tag series trades_table: points rows");
 }
 
 all_checks('live');
