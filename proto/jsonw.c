@@ -27,15 +27,14 @@ static const char digit_pairs[] = "00010203040506070809"
                                   "80818283848586878889"
                                   "90919293949596979899";
 
-/* The decimal digits of v into the end of buf[0..20); returns where
- * they start. */
+/* The digits of v < 10^8 ending at end; returns where they start. */
 static char *
-u64_digits(uint64_t v, char *end)
+u32_digits(uint32_t v, char *end)
 {
 	char *p = end;
 
 	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
+		uint32_t r = v % 100;
 
 		v /= 100;
 		p -= 2;
@@ -48,6 +47,38 @@ u64_digits(uint64_t v, char *end)
 		*--p = (char)('0' + v);
 	}
 	return p;
+}
+
+/* Exactly 8 digits of v < 10^8 ending at end. */
+static char *
+digits8(uint32_t v, char *end)
+{
+	uint32_t a = v / 10000, b = v % 10000;
+
+	end -= 8;
+	memcpy(end, digit_pairs + 2 * (a / 100), 2);
+	memcpy(end + 2, digit_pairs + 2 * (a % 100), 2);
+	memcpy(end + 4, digit_pairs + 2 * (b / 100), 2);
+	memcpy(end + 6, digit_pairs + 2 * (b % 100), 2);
+	return end;
+}
+
+/* The decimal digits of v ending at end (room for 20 before it);
+ * returns where they start.  Timestamps (13 digits) and mantissas (15)
+ * go in blocks of eight with 32-bit arithmetic. */
+static char *
+u64_digits(uint64_t v, char *end)
+{
+	uint64_t hi;
+
+	if (v < 100000000)
+		return u32_digits((uint32_t)v, end);
+	hi = v / 100000000;
+	end = digits8((uint32_t)(v - hi * 100000000), end);
+	if (hi < 100000000)
+		return u32_digits((uint32_t)hi, end);
+	end = digits8((uint32_t)(hi % 100000000), end);
+	return u32_digits((uint32_t)(hi / 100000000), end);
 }
 
 void

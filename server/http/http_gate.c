@@ -30,6 +30,9 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +81,7 @@ struct gate_conn {
 	char pending_code[24];
 	char pending_msg[200];
 	int evicted;         /* shut down to make room: skip it */
+	int nodelay;         /* TCP_NODELAY set on the socket */
 	struct event *timer; /* the request's deadline, then the linger */
 	struct gate_conn *next, *prev;
 	struct gate_conn *hnext;
@@ -381,6 +385,17 @@ gate_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 
 	CHECK_MAGIC(c, HTTP_CONN_MAGIC);
 	(void)mode;
+	if (!c->nodelay) {
+		/* An answer's last segment must not wait for the client's
+		 * delayed acknowledgement of the one before (Nagle). */
+		evutil_socket_t fd = bufferevent_getfd(c->under);
+		int one = 1;
+
+		c->nodelay = 1;
+		if (fd >= 0)
+			(void)setsockopt(
+			    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	for (;;) {
 		size_t have = evbuffer_get_length(src), n;
 

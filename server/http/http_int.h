@@ -38,8 +38,15 @@ struct evhttp_request;
 /* A refused request's connection is closed this long after the answer
  * was written, whatever the client still sends. */
 #define HTTP_LINGER_MS 2000
-/* A rows x columns answer (tables, /api/v1/series) is bounded too. */
-#define HTTP_MAX_CELLS ((size_t)8 << 20)
+/* Buckets (symbols x points) of an answer that needs every symbol's
+ * scan at once (/api/v1/series, OHLC tables): at most this many. */
+#define HTTP_MAX_CELLS ((size_t)1 << 20)
+/* A target's scan is kept whole for the next target up to this many
+ * buckets; beyond, it is scanned and written a group at a time. */
+#define HTTP_KEEP_BUCKETS ((size_t)256 << 10)
+/* Symbols per store call, and about the buckets a call may hold. */
+#define HTTP_GROUP_SYMBOLS 64
+#define HTTP_GROUP_BUCKETS ((int64_t)256 << 10)
 
 /* ------------------------------------------------------------------ */
 /* The gate (http_gate.c)

@@ -163,20 +163,40 @@ struct view {
 	const int64_t *t;
 	const double *open, *high, *low, *close, *volume, *pv;
 	const uint64_t *count;
-	/* owned */
-	struct colstore_result *r;
-	struct http_buckets hb;
+	struct http_buckets hb; /* owned: buckets made from raw trades */
 	/* running sums before the first bucket (payload.running) */
 	double pre_pv, pre_volume;
 	uint64_t pre_count;
 };
 
+/*
+ * The scan of a target's symbols: all of them at once, or a group at a
+ * time (invariant 3).  Symbols are scanned in groups through one store
+ * call each: the store sets up its accumulators once per call, not per
+ * symbol.
+ */
+struct tscan {
+	int64_t from, to, bucket;
+	const char **syms;
+	size_t nsyms;
+	size_t first, count; /* the group held: syms[first .. first+count) */
+	struct view *v;      /* count views */
+	struct colstore_result *r; /* the group's bars (NULL: from trades) */
+	int running;               /* the views carry running prefixes */
+};
+
 static void
-view_fini(struct view *v)
+tscan_drop(struct tscan *ts)
 {
-	colstore_result_free(v->r);
-	http_buckets_fini(&v->hb);
-	memset(v, 0, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < ts->count; i++)
+		http_buckets_fini(&ts->v[i].hb);
+	free(ts->v);
+	colstore_result_free(ts->r);
+	ts->v = NULL;
+	ts->r = NULL;
+	ts->count = 0;
 }
 
 static int
@@ -194,54 +214,9 @@ store_error(struct http_call *c, int rc)
 	    err_str(rc));
 }
 
-/*
- * The buckets of sym over [from, to): from raw trades below 1 s, else
- * from the store's bars.  0, or a colstore error (ERR_TOO_BIG when the
- * trades are too many: the caller picks a bucket of 1 s or more).
- */
-static int
-scan_symbol(struct colstore *cs, const char *sym, int64_t from, int64_t to,
-    int64_t bucket, struct view *v)
+static void
+view_of_series(struct view *v, const struct colstore_series *s)
 {
-	struct colstore_query q;
-	const struct colstore_series *s;
-	struct colstore_result *r = NULL;
-	int rc;
-
-	memset(v, 0, sizeof(*v));
-	v->sym = sym;
-	memset(&q, 0, sizeof(q));
-	q.symbols = &sym;
-	q.nsymbols = 1;
-	q.from_ms = from;
-	q.to_ms = to;
-	if (bucket < SEC) {
-		/* Whole buckets, as the store answers bars: from the start of
-		 * the first one to the end of the last. */
-		q.from_ms = from - from % bucket;
-		if (to % bucket != 0 && to < INT64_MAX - bucket)
-			q.to_ms = to - to % bucket + bucket;
-		if ((rc = colstore_scan_trades(cs, &q, &r)) != 0)
-			return rc;
-		s = &r->series[0];
-		http_buckets_from_trades(
-		    &v->hb, s->t, s->price, s->volume, s->n, bucket);
-		colstore_result_free(r);
-		v->n = v->hb.n;
-		v->t = v->hb.t;
-		v->open = v->hb.open;
-		v->high = v->hb.high;
-		v->low = v->hb.low;
-		v->close = v->hb.close;
-		v->volume = v->hb.volume;
-		v->pv = v->hb.pv;
-		v->count = v->hb.count;
-		return 0;
-	}
-	if ((rc = colstore_scan_bars(cs, &q, bucket, &r)) != 0)
-		return rc;
-	v->r = r;
-	s = &r->series[0];
 	v->n = s->n;
 	v->t = s->t;
 	v->open = s->open;
@@ -251,6 +226,72 @@ scan_symbol(struct colstore *cs, const char *sym, int64_t from, int64_t to,
 	v->volume = s->volume;
 	v->pv = s->pv;
 	v->count = s->count;
+}
+
+static void
+view_of_buckets(struct view *v)
+{
+	v->n = v->hb.n;
+	v->t = v->hb.t;
+	v->open = v->hb.open;
+	v->high = v->hb.high;
+	v->low = v->hb.low;
+	v->close = v->hb.close;
+	v->volume = v->hb.volume;
+	v->pv = v->hb.pv;
+	v->count = v->hb.count;
+}
+
+/*
+ * Scan syms[first .. first+count) of ts into its views (the group held
+ * before is dropped): from raw trades below 1 s, else from the store's
+ * bars.  0, or a colstore error (ERR_TOO_BIG when the trades are too
+ * many: the caller picks a bucket of 1 s or more).
+ */
+static int
+tscan_group(struct colstore *cs, struct tscan *ts, size_t first, size_t count)
+{
+	struct colstore_query q;
+	struct colstore_result *r = NULL;
+	size_t i;
+	int rc;
+
+	tscan_drop(ts);
+	ts->first = first;
+	ts->v = xcalloc(count ? count : 1, sizeof(*ts->v));
+	ts->count = count;
+	memset(&q, 0, sizeof(q));
+	q.symbols = ts->syms + first;
+	q.nsymbols = count;
+	q.from_ms = ts->from;
+	q.to_ms = ts->to;
+	for (i = 0; i < count; i++)
+		ts->v[i].sym = ts->syms[first + i];
+	if (count == 0)
+		return 0;
+	if (ts->bucket < SEC) {
+		/* Whole buckets, as the store answers bars: from the start of
+		 * the first one to the end of the last. */
+		q.from_ms = ts->from - ts->from % ts->bucket;
+		if (ts->to % ts->bucket != 0)
+			q.to_ms = ts->to - ts->to % ts->bucket + ts->bucket;
+		if ((rc = colstore_scan_trades(cs, &q, &r)) != 0)
+			return rc;
+		for (i = 0; i < count && i < r->nseries; i++) {
+			const struct colstore_series *s = &r->series[i];
+
+			http_buckets_from_trades(&ts->v[i].hb, s->t, s->price,
+			    s->volume, s->n, ts->bucket);
+			view_of_buckets(&ts->v[i]);
+		}
+		colstore_result_free(r);
+		return 0;
+	}
+	if ((rc = colstore_scan_bars(cs, &q, ts->bucket, &r)) != 0)
+		return rc;
+	ts->r = r;
+	for (i = 0; i < count && i < r->nseries; i++)
+		view_of_series(&ts->v[i], &r->series[i]);
 	return 0;
 }
 
@@ -485,32 +526,97 @@ needs_running(const struct gf_target *t)
 	           t->metric == GF_VOLUME || t->metric == GF_TRADES);
 }
 
+/* Symbols per store call: about HTTP_GROUP_BUCKETS buckets at most. */
+static size_t
+group_size(const struct tscan *ts)
+{
+	int64_t nb = nbuckets(ts->from, ts->to, ts->bucket);
+	size_t k = (size_t)(HTTP_GROUP_BUCKETS / (nb > 0 ? nb : 1));
+
+	return k < 1 ? 1 : k > HTTP_GROUP_SYMBOLS ? HTTP_GROUP_SYMBOLS : k;
+}
+
+/* Running prefixes of the group's views. */
+static int
+tscan_running(struct colstore *cs, struct tscan *ts)
+{
+	int64_t start = ts->from - ts->from % ts->bucket;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ts->count; i++)
+		if ((rc = running_prefix(cs, ts->v[i].sym, start, &ts->v[i])) !=
+		    0)
+			return rc;
+	return 0;
+}
+
 /*
- * Scan one symbol for target t with bucket *bucket; on ERR_TOO_BIG from
- * raw trades the bucket becomes a whole second or more (for the rest of
- * the target too) and the scan is repeated.
+ * Start a target's scan: the bucket, then the first group (all of the
+ * symbols when whole).  A sub-second bucket whose trades are too many
+ * becomes a bucket of 1 s or more.  0, or an error status written.
  */
 static int
-scan_target_symbol(struct http_call *c, struct colstore *cs,
-    const struct gf_query *q, const struct gf_target *t, const char *sym,
-    int64_t *bucket, struct view *v)
+tscan_start(struct http_call *c, struct colstore *cs, const struct gf_query *q,
+    const struct gf_target *t, const char **syms, size_t nsyms, int whole,
+    struct tscan *ts)
 {
 	int rc;
 
-	rc = scan_symbol(cs, sym, q->from_ms, q->to_ms, *bucket, v);
-	if (rc == ERR_TOO_BIG && *bucket < SEC) {
-		*bucket = http_pick_bucket(q->from_ms, q->to_ms,
+	memset(ts, 0, sizeof(*ts));
+	ts->from = q->from_ms;
+	ts->to = q->to_ms;
+	ts->syms = syms;
+	ts->nsyms = nsyms;
+	ts->running = needs_running(t);
+	ts->bucket = http_pick_bucket(
+	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	rc = tscan_group(cs, ts, 0,
+	    whole                    ? nsyms
+	    : group_size(ts) < nsyms ? group_size(ts)
+	                             : nsyms);
+	if (rc == ERR_TOO_BIG && ts->bucket < SEC) {
+		ts->bucket = http_pick_bucket(q->from_ms, q->to_ms,
 		    q->interval_ms > SEC ? q->interval_ms : SEC, q->max_points);
-		rc = scan_symbol(cs, sym, q->from_ms, q->to_ms, *bucket, v);
+		rc = tscan_group(cs, ts, 0,
+		    whole                    ? nsyms
+		    : group_size(ts) < nsyms ? group_size(ts)
+		                             : nsyms);
 	}
-	if (rc == 0 && needs_running(t))
-		rc = running_prefix(
-		    cs, sym, q->from_ms - q->from_ms % *bucket, v);
+	if (rc == 0 && ts->running)
+		rc = tscan_running(cs, ts);
 	if (rc != 0) {
-		view_fini(v);
+		tscan_drop(ts);
 		return store_error(c, rc);
 	}
 	return 0;
+}
+
+/* The next group: 1 (held), 0 at the end, or an error status (< 0 is
+ * never returned: errors are 4xx/5xx, written). */
+static int
+tscan_next(
+    struct http_call *c, struct colstore *cs, struct tscan *ts, int *status)
+{
+	size_t first = ts->first + ts->count, k = group_size(ts);
+	int rc;
+
+	*status = 0;
+	if (first >= ts->nsyms) {
+		tscan_drop(ts);
+		return 0;
+	}
+	if (k > ts->nsyms - first)
+		k = ts->nsyms - first;
+	rc = tscan_group(cs, ts, first, k);
+	if (rc == 0 && ts->running)
+		rc = tscan_running(cs, ts);
+	if (rc != 0) {
+		tscan_drop(ts);
+		*status = store_error(c, rc);
+		return 0;
+	}
+	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -679,37 +785,74 @@ trades_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
 	return 0;
 }
 
+/* 1: the two lists name the same symbols in the same order. */
+static int
+same_symbols(const char **a, size_t na, const char **b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i] != b[i] && strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
 int
 http_query_grafana(struct http_call *c, const struct gf_query *q)
 {
 	struct colstore *cs = http_colstore(c->hs);
 	struct wbuf *w = c->w;
+	struct tscan prev; /* the last target's whole scan, for the next */
 	size_t ti, i;
-	int first_item = 1, status;
+	int first_item = 1, status = 0, have_prev = 0;
 
 	if (cs == NULL)
 		return http_error(
 		    c, 503, "unavailable", "the store is not open");
+	memset(&prev, 0, sizeof(prev));
 	JSONW_LIT(w, "[");
-	for (ti = 0; ti < q->ntargets; ti++) {
+	for (ti = 0; ti < q->ntargets && w->err == 0; ti++) {
 		const struct gf_target *t = &q->targets[ti];
 		const char **syms;
 		size_t nsyms;
-		int all, first_row = 1;
-		int64_t bucket = http_pick_bucket(
-		    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+		int all, first_row = 1, whole, more = 1;
+		int64_t bucket;
+		struct tscan ts;
 
 		if ((status = http_resolve_symbols(c, cs, &t->symbols,
 		         q->filters, q->nfilters, &syms, &nsyms, &all)) != 0)
-			return status;
+			goto out;
 		if (t->metric == GF_TRADES_TABLE) {
 			if (!first_item)
 				JSONW_LIT(w, ",");
 			first_item = 0;
 			if ((status = trades_table(c, cs, q, t, syms, nsyms)) !=
 			    0)
-				return status;
+				goto out;
 			continue;
+		}
+		/* Panels often ask several metrics of the same symbols: a
+		 * target like the one before reuses its scan. */
+		bucket = http_pick_bucket(
+		    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+		if (have_prev && prev.bucket == bucket && !prev.running &&
+		    !needs_running(t) &&
+		    same_symbols(prev.syms, prev.nsyms, syms, nsyms)) {
+			ts = prev;
+			memset(&prev, 0, sizeof(prev));
+			have_prev = 0;
+		} else {
+			if (have_prev)
+				tscan_drop(&prev);
+			have_prev = 0;
+			whole = (uint64_t)nsyms * (uint64_t)nbuckets(q->from_ms,
+			                              q->to_ms, bucket) <=
+			        HTTP_KEEP_BUCKETS;
+			if ((status = tscan_start(
+			         c, cs, q, t, syms, nsyms, whole, &ts)) != 0)
+				goto out;
 		}
 		if (t->metric == GF_OHLC) {
 			if (!first_item)
@@ -717,26 +860,39 @@ http_query_grafana(struct http_call *c, const struct gf_query *q)
 			first_item = 0;
 			ohlc_head(w, t);
 		}
-		for (i = 0; i < nsyms && w->err == 0; i++) {
-			struct view v;
+		while (more && w->err == 0) {
+			for (i = 0; i < ts.count; i++) {
+				const struct view *v = &ts.v[i];
 
-			if ((status = scan_target_symbol(
-			         c, cs, q, t, syms[i], &bucket, &v)) != 0)
-				return status;
-			/* Every symbol: only those with trades in range. */
-			if (v.n > 0 || !all) {
+				/* Every symbol: only those with trades. */
+				if (v->n == 0 && all)
+					continue;
 				if (t->metric == GF_OHLC)
-					ohlc_rows(w, &v, &first_row);
+					ohlc_rows(w, v, &first_row);
 				else
-					write_series(w, t, &v, &first_item);
+					write_series(w, t, v, &first_item);
 			}
-			view_fini(&v);
+			if (ts.first + ts.count >= ts.nsyms)
+				break;
+			more = tscan_next(c, cs, &ts, &status);
+			if (status != 0)
+				goto out;
 		}
 		if (t->metric == GF_OHLC)
 			JSONW_LIT(w, "]}");
+		if (ts.count == ts.nsyms && ts.first == 0) {
+			prev = ts; /* whole: kept for the next target */
+			have_prev = 1;
+		} else {
+			tscan_drop(&ts);
+		}
 	}
 	JSONW_LIT(w, "]\n");
-	return 200;
+	status = 200;
+out:
+	if (have_prev)
+		tscan_drop(&prev);
+	return status;
 }
 
 /* ------------------------------------------------------------------ */
@@ -914,6 +1070,24 @@ ohlc_cell(struct wbuf *w, const void *arg, size_t r, size_t col)
 	}
 }
 
+/* An answer that holds every symbol's buckets at once is bounded. */
+static int
+check_cells(struct http_call *c, const struct gf_query *q, size_t nsyms)
+{
+	int64_t b = http_pick_bucket(
+	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	uint64_t cells =
+	    (uint64_t)nsyms * (uint64_t)nbuckets(q->from_ms, q->to_ms, b);
+
+	if (cells > HTTP_MAX_CELLS)
+		return http_error(c, 400, "too_large",
+		    "%zu symbols x %lld points is more than %zu values in one "
+		    "answer: ask for fewer symbols or points",
+		    nsyms, (long long)nbuckets(q->from_ms, q->to_ms, b),
+		    HTTP_MAX_CELLS);
+	return 0;
+}
+
 static int
 series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
     const struct gf_target *t, const char **syms, size_t nsyms)
@@ -922,11 +1096,9 @@ series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
 	    "high", "low", "close", "volume", "vwap", "trades"};
 	static const char *const trade_names[] = {
 	    "time", "symbol", "price", "volume", "conditions"};
-	int64_t bucket = http_pick_bucket(
-	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
 	struct table_src ts;
 	struct ohlc_rows o;
-	struct view *v = NULL;
+	struct tscan sc;
 	size_t i, rows = 0;
 	int status = 0;
 
@@ -947,37 +1119,26 @@ series_table(struct http_call *c, struct colstore *cs, const struct gf_query *q,
 		colstore_result_free(r);
 		return 200;
 	}
-	v = xcalloc(nsyms ? nsyms : 1, sizeof(*v));
+	if ((status = check_cells(c, q, nsyms)) != 0)
+		return status;
+	if ((status = tscan_start(c, cs, q, t, syms, nsyms, 1, &sc)) != 0)
+		return status;
 	o.first = xcalloc(nsyms ? nsyms : 1, sizeof(*o.first));
 	for (i = 0; i < nsyms; i++) {
-		if ((status = scan_target_symbol(
-		         c, cs, q, t, syms[i], &bucket, &v[i])) != 0)
-			goto out;
 		o.first[i] = rows;
-		rows += v[i].n;
-		if (rows > HTTP_MAX_CELLS / 9) {
-			status = http_error(c, 400, "too_large",
-			    "more than %zu rows: narrow the range or the "
-			    "symbols, or lower points",
-			    HTTP_MAX_CELLS / 9);
-			goto out;
-		}
+		rows += sc.v[i].n;
 	}
-	o.v = v;
+	o.v = sc.v;
 	o.nsyms = nsyms;
 	ts.nrows = rows;
 	ts.ncols = 9;
 	ts.cols = ohlc_names;
 	ts.cell = ohlc_cell;
 	ts.arg = &o;
-	write_table(c->w, q, t, bucket, &ts);
-	status = 200;
-out:
-	for (i = 0; i < nsyms; i++)
-		view_fini(&v[i]);
-	free(v);
+	write_table(c->w, q, t, sc.bucket, &ts);
+	tscan_drop(&sc);
 	free(o.first);
-	return status;
+	return 200;
 }
 
 /* Walking one symbol's buckets along the time column. */
@@ -1017,6 +1178,7 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 	struct view *v = NULL;
 	struct col_state *st = NULL;
 	uint8_t *present = NULL;
+	struct tscan sc;
 	int64_t bucket, start;
 	size_t nsyms, nb, i, k, ncol = 0;
 	int all, status, first;
@@ -1030,23 +1192,16 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 		return status;
 	if (gf_metrics[t->metric].table)
 		return series_table(c, cs, q, t, syms, nsyms);
-	bucket = http_pick_bucket(
-	    q->from_ms, q->to_ms, q->interval_ms, q->max_points);
+	if ((status = check_cells(c, q, nsyms)) != 0)
+		return status;
+	if ((status = tscan_start(c, cs, q, t, syms, nsyms, 1, &sc)) != 0)
+		return status;
+	bucket = sc.bucket;
+	/* The columns: shallow copies of the views (sc owns them). */
 	v = xcalloc(nsyms ? nsyms : 1, sizeof(*v));
-	for (i = 0; i < nsyms; i++) {
-		if ((status = scan_target_symbol(
-		         c, cs, q, t, syms[i], &bucket, &v[i])) != 0)
-			goto out;
-		if (v[i].n == 0 && all) { /* every symbol: those with data */
-			view_fini(&v[i]);
-			continue;
-		}
-		if (i != ncol) {
-			v[ncol] = v[i];
-			memset(&v[i], 0, sizeof(v[i]));
-		}
-		ncol++;
-	}
+	for (i = 0; i < nsyms; i++)
+		if (sc.v[i].n > 0 || !all) /* every symbol: those with data */
+			v[ncol++] = sc.v[i];
 	/* The time column: every bucket start where any symbol has a
 	 * point, on the grid of buckets from the first one. */
 	start = q->from_ms - q->from_ms % bucket;
@@ -1135,8 +1290,7 @@ http_query_series(struct http_call *c, const struct gf_query *q)
 	JSONW_LIT(w, "}}\n");
 	status = 200;
 out:
-	for (i = 0; i < nsyms; i++)
-		view_fini(&v[i]);
+	tscan_drop(&sc);
 	free(v);
 	free(st);
 	free(present);

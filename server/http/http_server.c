@@ -194,13 +194,93 @@ reason(int status)
 	}
 }
 
-/* The answer's bytes leave by reference; their charge goes with them. */
+/*
+ * Answer buffers.  An answer of a chart is often hundreds of kB: a fresh
+ * buffer of that size is mapped and page-faulted in by every request (the
+ * daemon maps blocks of 128 kB and more on their own; see main.c), which
+ * costs more than writing the JSON.  So buffers come back to a small
+ * pool once written, and stay charged to max_memory while they wait
+ * there.  One pool per process: libevent may free a written answer after
+ * the server is gone (the pool is closed then, and frees).
+ */
+#define POOL_BUFS     4
+#define POOL_MAX_CAP  ((size_t)8 << 20)
+#define POOL_INFLIGHT 64
+
+struct answer_buf {
+	uint8_t *p;
+	size_t cap;
+};
+
+static struct {
+	int open;
+	size_t nfree, ninflight;
+	struct answer_buf free[POOL_BUFS];
+	struct answer_buf inflight[POOL_INFLIGHT]; /* capacities in flight */
+} pool;
+
+/* A buffer for an answer: a pooled one, or none (wbuf allocates). */
+static void
+pool_take(struct wbuf *w)
+{
+	struct answer_buf b;
+
+	if (!pool.open || pool.nfree == 0)
+		return;
+	b = pool.free[--pool.nfree];
+	membudget_release(&membudget_global, b.cap);
+	w->buf = b.p;
+	w->cap = b.cap;
+	w->len = 0;
+}
+
+static void
+pool_inflight(uint8_t *p, size_t cap)
+{
+	if (pool.open && pool.ninflight < POOL_INFLIGHT) {
+		pool.inflight[pool.ninflight].p = p;
+		pool.inflight[pool.ninflight].cap = cap;
+		pool.ninflight++;
+	}
+}
+
+/* The answer's bytes were written (or dropped): their charge goes, the
+ * buffer back to the pool or freed. */
 static void
 free_answer(const void *data, size_t len, void *extra)
 {
+	uint8_t *p = (uint8_t *)(uintptr_t)data;
+	size_t i, cap = 0;
+
 	(void)extra;
 	membudget_release(&membudget_global, len);
-	free((void *)(uintptr_t)data);
+	for (i = 0; i < pool.ninflight; i++)
+		if (pool.inflight[i].p == p) {
+			cap = pool.inflight[i].cap;
+			pool.inflight[i] = pool.inflight[--pool.ninflight];
+			break;
+		}
+	if (pool.open && cap > 0 && cap <= POOL_MAX_CAP &&
+	    pool.nfree < POOL_BUFS) {
+		membudget_force(&membudget_global, cap);
+		pool.free[pool.nfree].p = p;
+		pool.free[pool.nfree].cap = cap;
+		pool.nfree++;
+		return;
+	}
+	free(p);
+}
+
+static void
+pool_close(void)
+{
+	while (pool.nfree > 0) {
+		pool.nfree--;
+		membudget_release(&membudget_global, pool.free[pool.nfree].cap);
+		free(pool.free[pool.nfree].p);
+	}
+	pool.ninflight = 0;
+	pool.open = 0;
 }
 
 /* Invariant 3. */
@@ -271,6 +351,7 @@ on_request(struct evhttp_request *req, void *arg)
 
 	CHECK_MAGIC(hs, HTTP_SERVER_MAGIC);
 	wbuf_init(&w, HTTP_MAX_RESPONSE);
+	pool_take(&w);
 	memset(&c, 0, sizeof(c));
 	c.hs = hs;
 	c.req = req;
@@ -340,8 +421,10 @@ on_request(struct evhttp_request *req, void *arg)
 		evhttp_add_header(oh, "Content-Length", len);
 		membudget_release(&membudget_global, n);
 	} else if (n > 0) {
+		size_t cap = w.cap;
 		uint8_t *p = wbuf_detach(&w, &n);
 
+		pool_inflight(p, cap);
 		if (evbuffer_add_reference(
 		        evhttp_request_get_output_buffer(req), p, n,
 		        free_answer, NULL) != 0)
@@ -394,6 +477,7 @@ http_server_new(struct event_base *base, const struct config *cfg,
 	hs->src = *src;
 	arena_init(&hs->arena, HTTP_ARENA_CAP);
 	hs->gate = http_gate_new(base, cfg);
+	pool.open = 1;
 	if ((hs->http = evhttp_new(base)) == NULL)
 		fatalx("http: out of memory");
 	evhttp_set_bevcb(hs->http, http_gate_bevcb, hs->gate);
@@ -533,6 +617,7 @@ http_server_free(struct http_server *hs)
 	http_gate_set_listener(hs->gate, NULL);
 	evhttp_free(hs->http); /* connections, then the bound socket */
 	http_gate_free(hs->gate);
+	pool_close();
 	arena_fini(&hs->arena);
 	OPENSSL_cleanse(hs->token_digest, sizeof(hs->token_digest));
 	config_unref(hs->cfg);

@@ -171,6 +171,32 @@ test_ints(void)
 	           "9223372036854775807,99"),
 	    "integers");
 	wbuf_fini(&w);
+	{ /* every length, across the blocks of eight digits: 10^k - 1,
+	   * 10^k and 123...k */
+		uint64_t p10 = 1, seq = 0;
+		char want[32];
+		int k, j, bad = 0;
+
+		for (k = 1; k <= 18; k++) {
+			uint64_t vals[3];
+
+			p10 *= 10;
+			seq = seq * 10 + (uint64_t)(k % 10);
+			vals[0] = p10 - 1;
+			vals[1] = p10;
+			vals[2] = seq;
+			for (j = 0; j < 3; j++) {
+				wbuf_init(&w, 0);
+				jsonw_i64(&w, (int64_t)vals[j]);
+				snprintf(want, sizeof(want), "%llu",
+				    (unsigned long long)vals[j]);
+				bad += w.len != strlen(want) ||
+				       memcmp(w.buf, want, w.len) != 0;
+				wbuf_fini(&w);
+			}
+		}
+		ok(bad == 0, "integers of 1 to 19 digits (%d bad)", bad);
+	}
 }
 
 static void
