@@ -12,15 +12,20 @@
 # into .npm-deps/ (ignored by git and the build): kafkajs, and
 # @platformatic/kafka, a client that speaks only the flexible versions of
 # the protocol.  Without node/npm (or without the registry) those tests
-# are skipped, and say why.
+# are skipped, and say why.  The HTTP benchmark (bench/run-http.sh)
+# installs its own npm packages (@duckdb/node-api, better-sqlite3) there
+# when it first runs.
 set -eu
 
 cd "$(dirname "$0")"
 
+# prometheus is there for promtool, which the HTTP tests run on /metrics;
+# on a host run by systemd the package also starts a Prometheus server on
+# port 9090 (harmless; `systemctl disable --now prometheus` stops it).
 PACKAGES="build-essential autoconf automake autoconf-archive pkgconf
 libevent-dev libssl-dev libwslay-dev libcjson-dev perl openssl
 kcat python3 python3-websockets python3-kafka python3-confluent-kafka
-clang libclang-rt-14-dev clang-format librdkafka-dev iperf3"
+clang libclang-rt-14-dev clang-format librdkafka-dev iperf3 prometheus"
 
 # npm packages for the Kafka client tests, pinned.
 NPM_PACKAGES="kafkajs@2.2.4 @platformatic/kafka@1.35.0"

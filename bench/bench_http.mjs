@@ -72,6 +72,32 @@ function post(path, body) {
 
 const iso = (ms) => new Date(ms).toISOString();
 
+// The daemon's own histogram of /grafana/query answer times (from the
+// request's arrival to the answer queued on the socket): le -> count.
+function serverHistogram() {
+	return new Promise((resolve, reject) => {
+		http.get({ host, port, path: '/metrics', agent }, (res) => {
+			let text = '';
+			res.on('data', (c) => { text += c; });
+			res.on('end', () => {
+				const h = {};
+				const re = /^finnstream_http_query_duration_seconds_bucket\{route="\/grafana\/query",le="([^"]+)"\} (\d+)$/gm;
+				for (const m of text.matchAll(re))
+					h[m[1]] = Number(m[2]);
+				resolve(h);
+			});
+		}).on('error', reject);
+	});
+}
+
+// The share of the answers between two scrapes within 5 and 10 ms.
+function serverShare(a, b) {
+	const n = b['+Inf'] - a['+Inf'];
+	const within = (le) => (b[le] - a[le]) / n;
+	return `server-side ${(100 * within('0.005')).toFixed(1)}% <= 5 ms, ` +
+	    `${(100 * within('0.01')).toFixed(1)}% <= 10 ms of ${n}`;
+}
+
 // The body Grafana 11 posts for a panel with three targets.
 function grafanaBody(q) {
 	const targets = ['price', 'volume', 'avg_price_volume'].map((m, i) => ({
@@ -330,7 +356,9 @@ async function main() {
 		const r = (results[q.name] = {});
 		raw?.destroy();
 		raw = null;
+		const h0 = await serverHistogram();
 		r.finnstream = await time(runs, () => rawPost('/grafana/query', body));
+		r.server = serverShare(h0, await serverHistogram());
 		// As a dashboard asks: one request per panel, one after the other.
 		const panels = body.targets.map((t) => ({ ...body, targets: [t] }));
 		r.panels = await time(runs, async () => {
@@ -377,11 +405,14 @@ async function main() {
 		const f = r.finnstream;
 		let line = `RESULT ${label}${qn} bucket=${r.bucket / 1000}s ` +
 		    `finnstream p50=${f.p50.toFixed(3)} p99=${f.p99.toFixed(3)} ms`;
+		if (r.server)
+			line += ` (${r.server})`;
 		if (r.panels)
 			line += ` (as 3 requests: p50=${r.panels.p50.toFixed(3)} ` +
 			    `p99=${r.panels.p99.toFixed(3)} ms)`;
 		for (const [k, v] of Object.entries(r)) {
-			if (k === 'finnstream' || k === 'bucket' || k === 'panels')
+			if (k === 'finnstream' || k === 'bucket' || k === 'panels' ||
+			    k === 'server')
 				continue;
 			line += ` | ${k} p50=${v.p50.toFixed(2)} p99=` +
 			    `${v.p99.toFixed(2)} ms (x${(v.p50 / f.p50).toFixed(0)}, ` +

@@ -17,7 +17,8 @@
 #    until /grafana/query and /api/v1/series show it.
 #
 # Needs node (20+) and, from npm, @duckdb/node-api and better-sqlite3@12,
-# installed into .npm-deps/ if missing (never committed).  Prints RESULT
+# installed into .npm-deps/ if missing (never committed).  PIN=1 runs the
+# daemon on CPU 0 and the clients on CPU 1 (taskset).  Prints RESULT
 # lines; bench/RESULTS.md records them.
 set -eu
 
@@ -33,6 +34,13 @@ live=L0,L1,L2,L3,L4,L5,L6,L7,L8,L9
 day0=$((19900 * 86400000))
 
 note() { echo "# $*"; }
+
+pin_daemon=
+pin_bench=
+if [ "${PIN:-0}" = 1 ]; then
+	pin_daemon="taskset -c 0"
+	pin_bench="taskset -c 1"
+fi
 
 [ -x "$daemon" ] || { echo "no $daemon: build first" >&2; exit 1; }
 (cd "$build" && make -s bench/bench_store bench/bench_http_latency \
@@ -76,7 +84,7 @@ trap 'exit 1' INT TERM HUP
 start_daemon() {
 	log=$tmp/daemon.log
 	: >"$log"
-	"$daemon" --data_dir "$work/data" --topic live \
+	$pin_daemon "$daemon" --data_dir "$work/data" --topic live \
 	    --kafka_listen 127.0.0.1:0 --http_listen 127.0.0.1:0 \
 	    --log_level info "$@" 2>"$log" &
 	dpid=$!
@@ -97,7 +105,7 @@ stop_daemon() {
 }
 
 bench() {
-	node "$top/bench/bench_http.mjs" --http "127.0.0.1:$hport" \
+	$pin_bench node "$top/bench/bench_http.mjs" --http "127.0.0.1:$hport" \
 	    --trades "$work/trades.tsv" --bars "$work/bars.tsv" \
 	    --cache "$work" --npm "$npm_dir" --day0 "$day0" --symbols "$syms" \
 	    "$@"
@@ -119,7 +127,7 @@ done
 
 for r in $(seq "$rounds"); do
 	note "round $r: the stored day while the feed ingests 100,000 trades/s"
-	"$sim" --listen 127.0.0.1:0 --rate 100000 --trades-per-frame 10 \
+	$pin_bench "$sim" --listen 127.0.0.1:0 --rate 100000 --trades-per-frame 10 \
 	    --ping-ms 0 >"$tmp/sim.out" 2>"$tmp/sim.err" &
 	spid=$!
 	wport=
@@ -155,13 +163,13 @@ for r in $(seq "$rounds"); do
 	note "round $r: frame arrival -> visible over HTTP"
 	wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	"$build/bench/bench_http_latency" -l "127.0.0.1:$wport" \
+	$pin_bench "$build/bench/bench_http_latency" -l "127.0.0.1:$wport" \
 	    -H "127.0.0.1:$lport" -s LATENCY -n 1000 -W 100 -i 2000 \
 	    >"$tmp/lat.out" 2>"$tmp/lat.err" &
 	lpid=$!
 	ldir=$tmp/lat-data
 	rm -rf "$ldir"
-	FINNHUB_TOKEN=x "$daemon" --feed finnhub \
+	FINNHUB_TOKEN=x $pin_daemon "$daemon" --feed finnhub \
 	    --feed_url "ws://127.0.0.1:$wport" --symbols LATENCY \
 	    --kafka_listen 127.0.0.1:0 --http_listen "127.0.0.1:$lport" \
 	    --data_dir "$ldir" --feed_backoff_max_ms 200 --log_level warn \

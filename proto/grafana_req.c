@@ -337,9 +337,9 @@ sym_add(struct gf_symbols *out, const char *s, size_t n, struct arena *a,
 		out->all = 1;
 		return 0;
 	}
-	if (n > GF_MAX_SYMBOL)
+	if (n > GF_MAX_SYMBOL) /* s is a slice: print a bounded part */
 		return fail(e, ERR_RANGE,
-		    "symbol \"%.20s...\" is longer than %d bytes", s,
+		    "symbol \"%.*s...\" is longer than %d bytes", 20, s,
 		    GF_MAX_SYMBOL);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -383,7 +383,7 @@ token_add(struct gf_symbols *out, const char *s, size_t n, struct arena *a,
 		s++, n -= 2;
 	if (n > sizeof(buf))
 		return fail(e, ERR_RANGE,
-		    "symbol \"%.20s...\" is longer than %d bytes", s,
+		    "symbol \"%.*s...\" is longer than %d bytes", 20, s,
 		    GF_MAX_SYMBOL);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '\\' && i + 1 < n)
@@ -519,7 +519,8 @@ json_array_add(const char *s, size_t n, struct gf_symbols *out, struct arena *a,
 	if (root == NULL || !cJSON_IsArray(root)) {
 		cJSON_Delete(root);
 		return fail(e, ERR_MALFORMED,
-		    "symbols: \"%.40s\" is not a JSON array", s);
+		    "symbols: \"%.*s\" is not a JSON array",
+		    (int)(n < 40 ? n : 40), s);
 	}
 	if (cJSON_GetArraySize(root) == 0)
 		out->all = 1;

@@ -312,6 +312,40 @@ request_passed(struct gate_conn *c)
 	c->state = c->close_after ? GATE_CLOSING : GATE_HEAD;
 }
 
+/*
+ * An absolute-form target ("GET http://host/path"): evhttp takes it for
+ * a proxy request, and closes after the answer, before it is written.
+ * It goes on in origin-form ("GET /path"), as RFC 9112 has servers read
+ * it anyway.
+ */
+static void
+pass_origin_form(struct evbuffer *src, struct evbuffer *dst, const uint8_t *p,
+    size_t len, const struct http_head *h)
+{
+	const uint8_t *t = h->target, *te = h->target + h->target_len;
+	const uint8_t *path = t, *rest = te;
+	size_t mlen = (size_t)(t - p); /* the method and its space */
+	char *out = xmalloc(len + 2);
+	size_t n = 0;
+
+	while (path + 2 < te &&
+	       !(path[0] == ':' && path[1] == '/' && path[2] == '/'))
+		path++;
+	for (path += 3; path < te && *path != '/' && *path != '?'; path++)
+		;
+	memcpy(out, p, mlen);
+	n = mlen;
+	if (path >= te || *path == '?')
+		out[n++] = '/';
+	memcpy(out + n, path, (size_t)(te - path));
+	n += (size_t)(te - path);
+	memcpy(out + n, rest, len - (size_t)(rest - p));
+	n += len - (size_t)(rest - p);
+	evbuffer_drain(src, len);
+	evbuffer_add(dst, out, n);
+	free(out);
+}
+
 /* A head was scanned: pass it, or refuse the request. */
 static int
 on_head(struct gate_conn *c, struct evbuffer *src, struct evbuffer *dst,
@@ -365,7 +399,10 @@ on_head(struct gate_conn *c, struct evbuffer *src, struct evbuffer *dst,
 			p[h->minor_off] = '1';
 		c->close_after = 1;
 	}
-	evbuffer_remove_buffer(src, dst, (size_t)len);
+	if (h->target[0] != '/' && h->target[0] != '*')
+		pass_origin_form(src, dst, p, (size_t)len, h);
+	else
+		evbuffer_remove_buffer(src, dst, (size_t)len);
 	if (cl > 0) {
 		c->state = GATE_BODY;
 		c->body_left = cl;

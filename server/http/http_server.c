@@ -260,9 +260,11 @@ free_answer(const void *data, size_t len, void *extra)
 			pool.inflight[i] = pool.inflight[--pool.ninflight];
 			break;
 		}
+	/* Pooled only while the budget has room for it: an idle buffer
+	 * must never make the log give up data. */
 	if (pool.open && cap > 0 && cap <= POOL_MAX_CAP &&
-	    pool.nfree < POOL_BUFS) {
-		membudget_force(&membudget_global, cap);
+	    pool.nfree < POOL_BUFS &&
+	    membudget_charge(&membudget_global, cap) == 0) {
 		pool.free[pool.nfree].p = p;
 		pool.free[pool.nfree].cap = cap;
 		pool.nfree++;

@@ -264,6 +264,18 @@ for my $req ("GET /grafana/metrics HTTP/1.1\r\nHost: x\r\nConnection: close"
 	is($n, 0, "$v close: then the connection is closed");
 }
 
+# An absolute-form target (as sent to a proxy) is read as its path, and
+# the connection goes on.
+{
+	my $s = conn();
+	print $s "GET http://localhost:9/grafana HTTP/1.1\r\nHost: x\r\n\r\n"
+	    . "GET https://h/healthz?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	    . "GET http://h HTTP/1.1\r\nHost: x\r\n\r\n";
+	my @st = map { (answer($s, 3))[0] } 1 .. 3;
+	is_deeply(\@st, [200, 200, 404],
+	    'absolute-form targets: /grafana, /healthz, / (no such route)');
+}
+
 # HEAD: the head of the GET answer, no body.
 {
 	my $s = conn();
