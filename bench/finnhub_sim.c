@@ -71,6 +71,7 @@
 #include "base/err.h"
 #include "base/xmalloc.h"
 #include "proto/capture.h"
+#include "proto/feed.h"
 #include "proto/wbuf.h"
 #include "proto/ws_handshake.h"
 #include "server/feed/feed_sim.h"
@@ -113,6 +114,7 @@ static struct {
 	const char *require_token;
 	int max_symbols;
 	int faults_conns;
+	int sequence;
 	const char *tls_cert, *tls_key;
 } opt = {
     .listen = "127.0.0.1:0",
@@ -362,6 +364,38 @@ trades_left(struct conn *c)
 	return 0;
 }
 
+/* --sequence: the next number, across every connection of the run. */
+static uint64_t seq_next = 1;
+
+/*
+ * A trade message of k trades for --sequence: volume = the sequence
+ * number, the subscribed symbols in turn, a price that walks in cents,
+ * time = now (many ties), conditions now null, now one code.
+ */
+static size_t
+seq_frame(struct conn *c, int64_t now_ms, int k, struct wbuf *w)
+{
+	int i;
+
+	if (c->nsubs == 0)
+		return 0;
+	wbuf_str(w, "{\"data\":[");
+	for (i = 0; i < k; i++) {
+		uint64_t n = seq_next++;
+
+		wbuf_printf(w, "%s{\"s\":", i ? "," : "");
+		feed_encode_string(w, c->subs[n % (uint64_t)c->nsubs],
+		    strlen(c->subs[n % (uint64_t)c->nsubs]));
+		wbuf_printf(w,
+		    ",\"p\":%llu.%02llu,\"v\":%llu,\"t\":%lld,\"c\":%s}",
+		    (unsigned long long)(100 + n / 7 % 50),
+		    (unsigned long long)(n * 37 % 100), (unsigned long long)n,
+		    (long long)now_ms, n % 3 ? "null" : "[\"1\",\"24\"]");
+	}
+	wbuf_str(w, "],\"type\":\"trade\"}");
+	return w->err != 0 ? 0 : (size_t)k;
+}
+
 /* Frame up to ntrades synthetic trades into the batch; how many were. */
 static int64_t
 gen_trades(struct conn *c, int64_t now_ms, int64_t ntrades)
@@ -369,6 +403,24 @@ gen_trades(struct conn *c, int64_t now_ms, int64_t ntrades)
 	int64_t done = 0, k;
 	size_t got;
 
+	if (opt.sequence) {
+		while (done < ntrades && c->nsubs > 0 && trades_left(c)) {
+			k = ntrades - done < opt.per_frame ? ntrades - done
+			                                   : opt.per_frame;
+			if (opt.max_trades > 0 &&
+			    (int64_t)c->trades + k > opt.max_trades)
+				k = opt.max_trades - (int64_t)c->trades;
+			wbuf_reset(&c->payload);
+			got =
+			    seq_frame(c, clock_wall_ms(), (int)k, &c->payload);
+			if (got == 0)
+				break;
+			batch_payload(c, WSLAY_TEXT_FRAME);
+			c->trades += got;
+			done += (int64_t)got;
+		}
+		return done;
+	}
 	if (c->market_dirty)
 		rebuild_market(c);
 	while (done < ntrades && c->market != NULL && trades_left(c)) {
@@ -907,6 +959,10 @@ usage(FILE *fp)
 	    "  --speed X              capture pace factor (1; 0: flat out)\n"
 	    "  --loop                 replay the capture again at its end\n"
 	    "  --seed N               market seed (1)\n"
+	    "  --sequence             instead of the market: every trade's\n"
+	    "                         volume is the next number of one\n"
+	    "                         sequence across connections (1, 2,\n"
+	    "                         ...), to check that each is stored once\n"
 	    "  --duration-ms N        exit after N ms\n"
 	    "  --max-trades N         stop after N trades per connection\n"
 	    "  --ping-ms N            {\"type\":\"ping\"} interval (60000;\n"
@@ -980,6 +1036,7 @@ parse_args(int argc, char **argv)
 		O_TOKEN,
 		O_MAX_SYMBOLS,
 		O_FAULTS_CONNS,
+		O_SEQUENCE,
 		O_CERT,
 		O_KEY,
 		O_HELP
@@ -1004,6 +1061,7 @@ parse_args(int argc, char **argv)
 	    {"require-token", required_argument, NULL, O_TOKEN},
 	    {"max-symbols", required_argument, NULL, O_MAX_SYMBOLS},
 	    {"faults-conns", required_argument, NULL, O_FAULTS_CONNS},
+	    {"sequence", no_argument, NULL, O_SEQUENCE},
 	    {"tls-cert", required_argument, NULL, O_CERT},
 	    {"tls-key", required_argument, NULL, O_KEY},
 	    {"help", no_argument, NULL, O_HELP},
@@ -1041,6 +1099,9 @@ parse_args(int argc, char **argv)
 			break;
 		case O_LOOP:
 			opt.loop = 1;
+			break;
+		case O_SEQUENCE:
+			opt.sequence = 1;
 			break;
 		case O_SEED:
 			opt.seed = (uint64_t)num_arg("seed", optarg, 0, big);

@@ -1220,6 +1220,41 @@ out:
 	return sc.code;
 }
 
+int
+feed_decode_trade(const uint8_t *buf, size_t len, struct feed_trade *t,
+    char *scratch, size_t scratchlen, size_t *err_off)
+{
+	const uint8_t *p = buf, *end;
+	struct scan sc;
+
+	memset(t, 0, sizeof(*t));
+	if (err_off != NULL)
+		*err_off = 0;
+	if (len > FEED_MAX_MSG)
+		return ERR_TOO_BIG;
+	memset(&sc, 0, sizeof(sc));
+	end = sc.end = buf + len;
+	sc.scratch = scratch;
+	sc.cap = scratch != NULL ? scratchlen : 0;
+	WS(p, end);
+	if (!AT(p, end, '{')) {
+		fail(&sc, p, ERR_MALFORMED);
+		goto out;
+	}
+	if ((p = decode_trade(&sc, p, t)) == NULL)
+		goto out;
+	WS(p, end);
+	if (p == end)
+		return (int)len;
+	fail(&sc, p, ERR_MALFORMED);
+out:
+	if (err_off != NULL)
+		*err_off = (size_t)(sc.err - buf);
+	memset(t, 0, sizeof(*t));
+	t->bad = FEED_BAD_LAST;
+	return sc.code;
+}
+
 const char *
 feed_bad_str(int bad)
 {

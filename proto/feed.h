@@ -134,6 +134,18 @@ int feed_decode(const uint8_t *buf, size_t len, struct feed_msg *msg,
     struct feed_trade *trades, size_t maxtrades, char *scratch,
     size_t scratchlen, size_t *err_off);
 
+/*
+ * Decode one trade object alone, such as the Kafka record value that
+ * feed_trade_value writes ({"s":..,"p":..,"v":..,"t":..,"c":..}), with
+ * the rules of a trade inside a message.  Returns len and *t (t->valid
+ * says whether it is a valid trade, t->bad why not); ERR_MALFORMED when
+ * the bytes are not one JSON object (t->valid 0), ERR_TOO_BIG when
+ * scratch is too small for an escaped symbol.  The aggregator reads the
+ * trades topic, whose records may come from any producer, through this.
+ */
+int feed_decode_trade(const uint8_t *buf, size_t len, struct feed_trade *t,
+    char *scratch, size_t scratchlen, size_t *err_off);
+
 /* A short text for enum feed_bad (for logs); never NULL. */
 const char *feed_bad_str(int bad);
 

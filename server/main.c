@@ -5,6 +5,8 @@
  *
  *	finnstreamd [-c FILE] [-d] [--pidfile PATH] [--check-config]
  *	            [--KEY VALUE ...]
+ *	finnstreamd [-c FILE] [--data_dir DIR] --verify-store
+ *	finnstreamd [-c FILE] [--data_dir DIR] --dump-store trades|bars
  */
 #include <config.h>
 
@@ -29,6 +31,9 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/pipeline.h"
+#include "storage/colfile.h"
+#include "storage/colstore.h"
+#include "storage/osfile.h"
 
 #define MAIN_MAGIC 0x6d61696e
 /* Blocks from this size on get pages of their own (see main). */
@@ -57,6 +62,9 @@ usage(FILE *fp)
 	    "  -d, --daemonize     detach (logs go to log_file, else syslog)\n"
 	    "      --pidfile PATH  write the pid to PATH (locked)\n"
 	    "      --check-config  validate the configuration and exit 0/1\n"
+	    "      --verify-store  check every committed block of the store in\n"
+	    "                      data_dir and exit 0 (sound) or 1 (damaged)\n"
+	    "      --dump-store trades|bars  print the store's committed rows\n"
 	    "  -V, --version       print the version\n"
 	    "  -h, --help          this text\n"
 	    "\nKeys (each also `--key value`; FINNHUB_TOKEN sets token):\n");
@@ -169,6 +177,32 @@ daemon_ready(int fd, int ok)
 	}
 }
 
+/*
+ * --verify-store and --dump-store: read the store in data_dir (nothing
+ * is changed: a torn tail is reported, the next start cuts it).
+ * Returns the exit status.
+ */
+static int
+run_store_tool(const struct config *cfg, const char *what)
+{
+	size_t n = strlen(cfg->data_dir) + sizeof("/store");
+	char *dir = xmalloc(n);
+	int rc;
+
+	snprintf(dir, n, "%s/store", cfg->data_dir);
+	if (strcmp(what, "verify") == 0)
+		rc = colstore_verify(dir, stdout);
+	else
+		rc = colstore_dump(dir,
+		    strcmp(what, "trades") == 0 ? COLFILE_TRADES : COLFILE_BARS,
+		    stdout);
+	if (rc < 0)
+		fprintf(stderr, "store %s: %s\n", dir, err_str(rc));
+	fflush(stdout);
+	free(dir);
+	return rc == 0 ? 0 : 1;
+}
+
 static void
 on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -219,6 +253,7 @@ main(int argc, char **argv)
 	char **kv;
 	int i, nkv = 0, pidfd = -1, readyfd = -1, rc = 1;
 	char *pidpath = NULL;
+	const char *store_tool = NULL;
 
 	memset(&m, 0, sizeof(m));
 	m.magic = MAIN_MAGIC;
@@ -250,6 +285,17 @@ main(int argc, char **argv)
 			kv[nkv++] = "--daemonize=yes";
 		} else if (strcmp(a, "--check-config") == 0) {
 			cfg->check_config = 1;
+		} else if (strcmp(a, "--verify-store") == 0) {
+			store_tool = "verify";
+		} else if (strcmp(a, "--dump-store") == 0) {
+			if (i + 1 >= argc ||
+			    (strcmp(argv[i + 1], "trades") != 0 &&
+			        strcmp(argv[i + 1], "bars") != 0)) {
+				fprintf(
+				    stderr, "--dump-store: trades or bars\n");
+				goto out;
+			}
+			store_tool = argv[++i];
 		} else if (strncmp(a, "--", 2) == 0) {
 			const struct config_option *o;
 
@@ -279,6 +325,16 @@ main(int argc, char **argv)
 	if (cfg->check_config) {
 		printf("configuration OK\n");
 		rc = 0;
+		goto out;
+	}
+	if (store_tool != NULL) {
+		rc = run_store_tool(cfg, store_tool);
+		goto out;
+	}
+	/* A test hook: FINNSTREAM_TEST_FAULTS makes chosen file calls of
+	 * the store fail (storage/osfile.h). */
+	if (osfile_faults_from_env() != 0) {
+		fprintf(stderr, "FINNSTREAM_TEST_FAULTS: bad spec\n");
 		goto out;
 	}
 	log_level = cfg->log_level;

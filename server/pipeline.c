@@ -14,14 +14,21 @@
  *                       server/kafka/kafka_group.c: consumer groups, their
  *                       commits in storage/groupstore.c (groups.state)
  *        |
- *        v  (3) aggregator: 1-second bars per symbol        [later stage]
- *        v  (4) colstore: trades + bars on disk             [later stage]
+ *        |  append hook: wakes the aggregator
+ *        v  (3) server/agg/: cursor per partition -> storage/agg_window.c
+ *        |      (exact 1 s bars per symbol; the trades themselves)
+ *        |  sealed chunk every store_flush_ms
+ *        v  (4) server/store/: storage/colstore (readers: scan API) and
+ *        |      the writer thread (tail, commit, compaction, retention,
+ *        |      and the log's offset leases)
  *        v  (5) HTTP: Grafana JSON datasource, /metrics     [later stage]
  *
- * Start order is the data flow backwards (log, listeners, then the
- * feed), so nothing produces before its consumer exists; stop order is
- * the reverse: the feed stops first, listeners stop accepting, then the
- * log's offsets are persisted.
+ * Start order is the data flow backwards (log, store, aggregator,
+ * listeners, then the feed), so nothing produces before its consumer
+ * exists; stop order is the reverse: the feed stops first, listeners
+ * stop accepting, the aggregator reads what the log holds, the store
+ * flushes it and stops its thread, then the log's offsets are persisted
+ * (so a clean restart resumes without a gap).
  */
 #include <config.h>
 
@@ -42,12 +49,15 @@
 #include "base/err.h"
 #include "base/membudget.h"
 #include "base/xmalloc.h"
+#include "server/agg/agg.h"
 #include "server/feed/feed_ingest.h"
 #include "server/feed/feed_upstream.h"
 #include "server/kafka/kafka_server.h"
 #include "server/log.h"
 #include "server/pipeline.h"
 #include "server/stats.h"
+#include "server/store/store.h"
+#include "storage/agg_window.h"
 #include "storage/groupstore.h"
 #include "storage/seglog.h"
 
@@ -64,6 +74,9 @@ struct pipeline {
 	struct seglog *seglog;
 	struct seglog_topic *trades;
 	struct groupstore *groups; /* committed consumer offsets */
+	struct store *store;
+	struct agg_window *window;
+	struct agg *agg;
 	struct kafka_server *kafka;
 	struct feed_ingest *ingest;
 	struct feed_upstream *upstream;
@@ -76,8 +89,61 @@ on_append(struct seglog_topic *t, int part, void *arg)
 	struct pipeline *p = arg;
 
 	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	if (p->agg != NULL && t == p->trades)
+		agg_on_append(p->agg, part);
 	if (p->kafka != NULL)
 		kafka_server_on_append(p->kafka, t, part);
+}
+
+/* (3) -> (4): the aggregator's window sealed for the store. */
+static struct agg_chunk *
+store_seal(void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	return agg_seal(p->agg);
+}
+
+static size_t
+store_pending(void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	return agg_pending(p->agg);
+}
+
+static void
+on_trades(void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	store_kick(p->store);
+}
+
+/* The store (recovered) and the aggregator resuming where it stopped. */
+static int
+start_store(struct pipeline *p, const struct config *cfg)
+{
+	const struct colstore_recovery *rec;
+	struct store_source src;
+	int rc;
+
+	if ((rc = store_open(p->base, cfg, &p->store)) != 0)
+		return rc; /* logged */
+	store_serve_leases(p->store, p->seglog);
+	rec = store_recovery(p->store);
+	p->window = agg_window_new(&membudget_global);
+	p->agg = agg_new(p->base, cfg, p->trades, p->window, rec->offsets,
+	    rec->ends, rec->nparts, rec->lost, rec->invalid);
+	agg_set_on_trades(p->agg, on_trades, p);
+	src.seal = store_seal;
+	src.pending = store_pending;
+	src.arg = p;
+	store_attach(p->store, p->window, &src);
+	return 0;
 }
 
 static void
@@ -195,6 +261,9 @@ pipeline_start(
 		log_err("consumer group offsets %s: %s", state, err_str(rc));
 		goto fail;
 	}
+	if ((rc = start_store(p, cfg)) != 0)
+		goto fail;
+
 	p->kafka = kafka_server_new(base, cfg, p->seglog, p->groups);
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
@@ -237,6 +306,12 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 	    oc->partitions != nc->partitions)
 		log_warn("SIGHUP: feed, listeners, data_dir, topic and "
 		         "partitions change only on restart");
+	if (oc->store_fsync != nc->store_fsync ||
+	    oc->store_flush_ms != nc->store_flush_ms ||
+	    oc->trades_retention_days != nc->trades_retention_days ||
+	    oc->bars_retention_days != nc->bars_retention_days)
+		log_warn("SIGHUP: store_fsync, store_flush_ms and the "
+		         "retention days change only on restart");
 	log_level = nc->log_level;
 	feed_upstream_reload(p->upstream, nc);
 	config_ref(nc);
@@ -268,6 +343,14 @@ pipeline_free(struct pipeline *p)
 		kafka_server_free(p->kafka);
 	if (p->dns != NULL)
 		evdns_base_free(p->dns, 0);
+	/* What the log holds goes to the store before the log's state is
+	 * written: a clean restart then loses nothing. */
+	if (p->agg != NULL)
+		agg_drain(p->agg);
+	store_close(p->store, p->seglog);
+	agg_free(p->agg);
+	store_free(p->store);
+	agg_window_free(p->window);
 	if (p->seglog != NULL)
 		seglog_free(p->seglog);
 	/* Every acknowledged commit is on disk already; nothing to flush. */
@@ -276,6 +359,12 @@ pipeline_free(struct pipeline *p)
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,
 	    (unsigned long long)stats.feed_reconnects_total);
+	log_info("store: %llu trades and %llu bars stored, %llu invalid "
+	         "records, %llu offsets lost",
+	    (unsigned long long)stats.store_trades_total,
+	    (unsigned long long)stats.store_bars_total,
+	    (unsigned long long)stats.agg_invalid_records_total,
+	    (unsigned long long)stats.agg_lost_offsets_total);
 	config_unref(p->cfg);
 	free(p);
 }

@@ -40,10 +40,29 @@ struct stats {
 	uint64_t kafka_conn_closed_memory_total; /* a request past the budget */
 	uint64_t kafka_conn_closed_idle_total;
 	uint64_t kafka_conn_refused_total; /* accepts held at the cap */
+	uint64_t seglog_lease_waits_total; /* appends that waited for a lease */
+	/* (3) the aggregator */
+	uint64_t agg_records_total;         /* records read from the topic */
+	uint64_t agg_invalid_records_total; /* not valid trades: skipped */
+	uint64_t agg_lost_offsets_total;    /* offsets the log no longer held */
+	uint64_t agg_pauses_total;          /* stops for the memory budget */
+	/* (4) the store (trades and bars: totals since it was created) */
+	uint64_t store_trades_total;
+	uint64_t store_bars_total; /* bar rows written by flushes */
+	uint64_t store_commits_total;
+	uint64_t store_flushes_total;
+	uint64_t store_flush_us_total; /* writer-thread time in flushes */
+	uint64_t store_compactions_total;
+	uint64_t store_compact_us_total;
+	uint64_t store_write_errors_total;
+	uint64_t store_bytes_written_total;
+	uint64_t store_retirements_total;
 	/* gauges */
 	uint64_t memory_bytes; /* charged to max_memory */
 	uint64_t seglog_bytes;
 	uint64_t kafka_connections;
+	uint64_t store_bytes;  /* committed bytes on disk */
+	uint64_t store_chunks; /* sealed chunks in memory */
 };
 
 extern struct stats stats;

@@ -22,6 +22,25 @@
  *     that keeps a span holds another.  refs == 0 frees the segment.
  *  5. With a state file, part->end never passes part->lease, and every
  *     lease is on disk before an offset below it is handed out.
+ *     part->lease is the lease confirmed on disk; part->lease_sent the
+ *     one in a write not yet confirmed (never below part->lease).
+ *
+ * Lease writes (the state file) happen in one of two ways.  Without
+ * lease I/O (tests, benchmarks) seglog_append writes and fsyncs the file
+ * itself when an append would pass its partition's lease.  With lease
+ * I/O (the daemon: seglog_set_lease_io), the write moves to the store's
+ * writer thread: when a partition has used half of its lease, the log
+ * hands over the state with every partition's lease raised to end +
+ * SEGLOG_LEASE, without waiting, and takes the new leases when
+ * seglog_lease_done reports the file on disk.  One such write is in
+ * flight at a time.  An append that would still pass its confirmed lease
+ * (the disk took longer than half a lease's worth of offsets, or a new
+ * topic's first append) waits for the write in flight, through the I/O's
+ * wait hook, rather than being refused: a refused append would lose the
+ * feed's trades, while a wait costs only time, and only on a disk that
+ * is already far behind (the wait is counted in lease_waits).  So
+ * invariant 5 holds with either: no offset is handed out above a lease
+ * that is not on disk.
  *  6. Every segment in a partition holds at least one batch: a segment is
  *     pushed only by the append that fills it, in the same call.
  *  7. Every segment in a partition is on the log's age list, which runs
@@ -86,6 +105,7 @@
 #include "base/xmalloc.h"
 #include "proto/kafka_records.h"
 #include "proto/wbuf.h"
+#include "storage/osfile.h"
 #include "storage/seglog.h"
 
 #define SEGLOG_HASH        1024        /* topic hash buckets */
@@ -139,8 +159,9 @@ struct seglog_part {
 	size_t cap;
 	int64_t start;
 	int64_t end;
-	int64_t lease;
-	int64_t max_ts; /* running max over every batch appended */
+	int64_t lease;      /* on disk (invariant 5) */
+	int64_t lease_sent; /* in the write in flight, or 0 */
+	int64_t max_ts;     /* running max over every batch appended */
 	size_t bytes;
 };
 
@@ -164,6 +185,10 @@ struct seglog {
 	struct seglog_seg *newest;
 	seglog_append_hook hook;
 	void *hook_arg;
+	struct seglog_lease_io io; /* io.write NULL: leases written here */
+	int lease_busy;            /* a write is in flight */
+	int lease_err;             /* of the last write that failed */
+	uint64_t lease_tag;
 	struct seglog_stats st;
 };
 
@@ -525,108 +550,162 @@ topic_free(struct seglog_topic *t)
 /* ------------------------------------------------------------------ */
 /* State file */
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
+/*
+ * The state file's bytes (format: see the top) with each partition's
+ * lease, or the one being sent when sent is set.
+ */
+static void
+state_encode(const struct seglog *sl, struct wbuf *w, int sent)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	size_t i;
+	int k;
 
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
+	wbuf_str(w, SEGLOG_STATE_MAGIC);
+	for (i = 0; i < sl->ntopics; i++) {
+		const struct seglog_topic *t = sl->topics[i];
+
+		wbuf_printf(w, "topic %s %d", t->name, t->npart);
+		for (k = 0; k < t->npart; k++)
+			wbuf_printf(w, " %" PRId64,
+			    sent ? t->parts[k].lease_sent : t->parts[k].lease);
+		wbuf_u8(w, '\n');
 	}
-	return 0;
+	wbuf_printf(w, "crc32c %08" PRIx32 "\n", crc32c(0, w->buf, w->len));
 }
 
-static int
-fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (fsync(fd) == -1)
-		rc = -errno;
-	close(fd);
-out:
-	free(dir);
-	return rc;
-}
-
-/* Write every topic's leases (state file format: see the top). */
+/* Write every topic's leases, here and now. */
 static int
 state_save(struct seglog *sl)
 {
 	struct wbuf w;
-	char *tmp = NULL;
-	size_t i, n;
-	int fd = -1, rc = 0, k;
+	int rc;
 
 	if (sl->state_path == NULL)
 		return 0;
 	wbuf_init(&w, SEGLOG_MAX_STATE);
-	wbuf_str(&w, SEGLOG_STATE_MAGIC);
-	for (i = 0; i < sl->ntopics; i++) {
-		const struct seglog_topic *t = sl->topics[i];
-
-		wbuf_printf(&w, "topic %s %d", t->name, t->npart);
-		for (k = 0; k < t->npart; k++)
-			wbuf_printf(&w, " %" PRId64, t->parts[k].lease);
-		wbuf_u8(&w, '\n');
-	}
-	wbuf_printf(&w, "crc32c %08" PRIx32 "\n", crc32c(0, w.buf, w.len));
-	if (w.err != 0) {
-		rc = w.err;
-		goto out;
-	}
-	n = strlen(sl->state_path) + sizeof(".tmp");
-	tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.tmp", sl->state_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = write_all(fd, w.buf, w.len)) != 0)
-		goto out;
-	if (fsync(fd) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, sl->state_path) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	rc = fsync_dir_of(sl->state_path);
-	sl->st.lease_writes++;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc != 0 && tmp != NULL)
-		unlink(tmp);
-	free(tmp);
+	state_encode(sl, &w, 0);
+	if ((rc = w.err) == 0 &&
+	    (rc = osfile_write_atomic(sl->state_path, w.buf, w.len)) == 0)
+		sl->st.lease_writes++;
 	wbuf_fini(&w);
 	return rc;
+}
+
+/* Hand the lease I/O a state with every lease raised to cover at least
+ * end + want + SEGLOG_LEASE (invariant 5). */
+static void
+lease_request(struct seglog *sl, int64_t want)
+{
+	struct wbuf w;
+	uint8_t *buf;
+	size_t i, len;
+	int k;
+
+	for (i = 0; i < sl->ntopics; i++) {
+		struct seglog_topic *t = sl->topics[i];
+
+		for (k = 0; k < t->npart; k++) {
+			struct seglog_part *p = &t->parts[k];
+			int64_t v = p->end + want + SEGLOG_LEASE;
+
+			p->lease_sent = v > p->lease ? v : p->lease;
+		}
+	}
+	wbuf_init(&w, SEGLOG_MAX_STATE);
+	state_encode(sl, &w, 1);
+	if (w.err != 0) {
+		sl->lease_err = w.err;
+		wbuf_fini(&w);
+		return;
+	}
+	buf = wbuf_detach(&w, &len);
+	sl->lease_busy = 1;
+	sl->io.write(sl->io.arg, sl->state_path, buf, len, ++sl->lease_tag);
+}
+
+/* Some partition has used half its lease: time to ask for more. */
+static int
+lease_low(const struct seglog *sl)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < sl->ntopics; i++)
+		for (k = 0; k < sl->topics[i]->npart; k++) {
+			const struct seglog_part *p = &sl->topics[i]->parts[k];
+
+			if (p->end > p->lease - SEGLOG_LEASE / 2)
+				return 1;
+		}
+	return 0;
+}
+
+void
+seglog_set_lease_io(struct seglog *sl, const struct seglog_lease_io *io)
+{
+	if (io != NULL)
+		sl->io = *io;
+	else
+		memset(&sl->io, 0, sizeof(sl->io));
+}
+
+void
+seglog_lease_done(struct seglog *sl, uint64_t tag, int rc)
+{
+	size_t i;
+	int k;
+
+	if (!sl->lease_busy || tag != sl->lease_tag)
+		return;
+	sl->lease_busy = 0;
+	sl->lease_err = rc;
+	if (rc == 0)
+		sl->st.lease_writes++;
+	for (i = 0; i < sl->ntopics; i++)
+		for (k = 0; k < sl->topics[i]->npart; k++) {
+			struct seglog_part *p = &sl->topics[i]->parts[k];
+
+			if (rc == 0 && p->lease_sent > p->lease)
+				p->lease = p->lease_sent;
+			p->lease_sent = 0;
+		}
+	if (rc == 0 && sl->io.write != NULL && lease_low(sl))
+		lease_request(sl, 0);
+}
+
+/*
+ * The lease of p must cover end + n before the append: with lease I/O,
+ * wait for writes until it does (a few rounds at most: each one raises
+ * every lease past end + n).  0 or the write's error.
+ */
+static int
+lease_cover(struct seglog *sl, struct seglog_part *p, int64_t n)
+{
+	int64_t old;
+	int round, rc;
+
+	if (sl->io.write == NULL) {
+		old = p->lease;
+		p->lease = p->end + n + SEGLOG_LEASE;
+		if ((rc = state_save(sl)) != 0)
+			p->lease = old;
+		return rc;
+	}
+	sl->st.lease_waits++;
+	for (round = 0; round < 3 && p->end + n > p->lease; round++) {
+		if (!sl->lease_busy)
+			lease_request(sl, n);
+		if (!sl->lease_busy)
+			break; /* the state did not encode */
+		sl->io.wait(sl->io.arg);
+		if (sl->lease_busy)
+			break; /* the hook broke its promise */
+		if (sl->lease_err != 0)
+			break;
+	}
+	if (p->end + n <= p->lease)
+		return 0;
+	return sl->lease_err != 0 ? sl->lease_err : ERR_AGAIN;
 }
 
 /* A decimal int64 >= 0 at *pp, up to a space or newline. */
@@ -778,6 +857,11 @@ seglog_sync(struct seglog *sl)
 
 	if (sl->state_path == NULL)
 		return 0;
+	/* A write in flight must land first: it holds larger leases, and
+	 * renaming it over this one later would only be untidy, but the
+	 * hook's owner may free its buffer at shutdown. */
+	if (sl->lease_busy && sl->io.wait != NULL)
+		sl->io.wait(sl->io.arg);
 	/* Every offset below end was handed out and none at or above it:
 	 * end is the tightest lease that keeps invariant 5. */
 	for (i = 0; i < sl->ntopics; i++)
@@ -926,13 +1010,13 @@ seglog_append(struct seglog_topic *t, int part, const uint8_t *batch,
 	if (p->end > INT64_MAX - n - SEGLOG_LEASE)
 		return ERR_RANGE;
 
-	if (sl->state_path != NULL && p->end + n > p->lease) {
-		int64_t old = p->lease;
-
-		p->lease = p->end + n + SEGLOG_LEASE;
-		if ((rc = state_save(sl)) != 0) {
-			p->lease = old;
-			return rc;
+	if (sl->state_path != NULL) {
+		if (p->end + n > p->lease) {
+			if ((rc = lease_cover(sl, p, n)) != 0)
+				return rc;
+		} else if (sl->io.write != NULL && !sl->lease_busy &&
+		           p->end + n > p->lease - SEGLOG_LEASE / 2) {
+			lease_request(sl, n); /* early: nobody waits */
 		}
 	}
 

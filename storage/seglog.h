@@ -175,6 +175,28 @@ struct seglog_cursor {
 int seglog_cursor_next(
     struct seglog_cursor *c, const uint8_t **batch, size_t *len, int64_t *lost);
 
+/*
+ * Offset leases written by another thread (the store's writer; see the
+ * comment at the top of seglog.c for how appends wait).  write hands over
+ * the whole state file: n bytes at buf (the callee owns buf and free()s
+ * it) to be written atomically to path (which stays valid while the log
+ * lives); the owner later calls seglog_lease_done(tag, rc) on the
+ * log's thread.  wait blocks until every write handed over is done and
+ * its seglog_lease_done has been called.  NULL (or write NULL): the log
+ * writes its leases itself, on the calling thread.
+ */
+struct seglog_lease_io {
+	void (*write)(
+	    void *arg, const char *path, uint8_t *buf, size_t n, uint64_t tag);
+	void (*wait)(void *arg);
+	void *arg;
+};
+void seglog_set_lease_io(struct seglog *sl, const struct seglog_lease_io *io);
+
+/* A lease write handed over is done: rc 0 (on disk) or a negative
+ * error (the old leases stand; a later append asks again). */
+void seglog_lease_done(struct seglog *sl, uint64_t tag, int rc);
+
 /* Called after every append (long-poll wake-up, aggregator). */
 typedef void (*seglog_append_hook)(struct seglog_topic *t, int part, void *arg);
 void seglog_set_append_hook(
@@ -205,6 +227,7 @@ struct seglog_stats {
 	uint64_t bytes;            /* held in partitions now */
 	uint64_t segments;         /* held in partitions now */
 	uint64_t lease_writes;     /* state file writes */
+	uint64_t lease_waits;      /* appends that waited for a lease write */
 };
 void seglog_get_stats(const struct seglog *sl, struct seglog_stats *out);
 
