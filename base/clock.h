@@ -19,6 +19,15 @@ clock_mono_ms(void)
 }
 
 static inline int64_t
+clock_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t
 clock_wall_us(void)
 {
 	struct timespec ts;

@@ -11,7 +11,7 @@
  * measure it), then the aggregator (server/agg, timed), a seal every
  * second of market time as store_flush_ms 1000 does live, and the
  * writer thread (server/store/store_writer: encoding, tail, commits,
- * compaction every 10 minutes of market time, fsync per flush unless
+ * compaction every hour of market time, fsync per flush unless
  * -f never).  Flushes are group-committed as in the daemon: one in
  * flight, the chunks sealed meanwhile go with the next.
  *
@@ -20,7 +20,8 @@
  * on disk per trade (every file of the store), then the scan of the whole
  * day's bars for every symbol at 1000 buckets (87 s buckets: the 1 s
  * level) and at colstore_pick_bucket's bucket for 1000 points (120 s: the
- * 60 s level), and the newest 1000 trades, each as p50/p99 over -r runs
+ * 60 s level), of 6 hours at 1000 points (30 s: the 10 s level, alone
+ * and as 3 panels), and the newest 1000 trades, each as p50/p99 over -r runs
  * (200), with what the last hourly compaction left still in memory, as
  * live; then bytes per trade again after a final compaction.
  */
@@ -46,6 +47,7 @@
 #include "server/feed/feed_sim.h"
 #include "server/store/store_writer.h"
 #include "storage/agg_window.h"
+#include "storage/colfile.h"
 #include "storage/colstore.h"
 #include "storage/seglog.h"
 
@@ -211,6 +213,19 @@ timed(const char *what, int runs,
 	printf("%-58s p50 %7.3f ms  p99 %7.3f ms  (%zu rows)\n", what,
 	    t[runs / 2], t[(size_t)(runs * 99 / 100)], rows);
 	free(t);
+}
+
+/* The stored level a scan at bucket reads: the coarsest that divides
+ * it. */
+static int64_t
+level_of(int64_t bucket)
+{
+	int level;
+
+	for (level = COLFILE_NLEVELS - 1; level > 0; level--)
+		if (bucket % colfile_level_ms[level] == 0)
+			break;
+	return colfile_level_ms[level];
 }
 
 static int
@@ -417,7 +432,10 @@ main(int argc, char **argv)
 	{
 		struct colstore_query q = {
 		    all_syms, (size_t)nsym, day0, day0 + DAY_MS};
+		struct colstore_query q6 = {all_syms, (size_t)nsym,
+		    day0 + 12 * 3600000LL, day0 + 18 * 3600000LL};
 		int64_t pick = colstore_pick_bucket(DAY_MS, 1000);
+		int64_t pick6 = colstore_pick_bucket(6 * 3600000LL, 1000);
 		char what[128];
 
 		snprintf(what, sizeof(what),
@@ -425,13 +443,23 @@ main(int argc, char **argv)
 		    nsym);
 		timed(what, runs, scan_bars, b.cs, &q, 87000);
 		snprintf(what, sizeof(what),
-		    "bars, whole day, %d symbols, %lld s (60 s level)", nsym,
-		    (long long)(pick / 1000));
+		    "bars, whole day, %d symbols, %lld s (%lld s level)", nsym,
+		    (long long)(pick / 1000),
+		    (long long)(level_of(pick) / 1000));
 		timed(what, runs, scan_bars, b.cs, &q, pick);
 		snprintf(what, sizeof(what),
 		    "3 panels: 3 such scans, %lld s buckets",
 		    (long long)(pick / 1000));
 		timed(what, runs, scan_bars3, b.cs, &q, pick);
+		snprintf(what, sizeof(what),
+		    "bars, 6 hours, %d symbols, %lld s (%lld s level)", nsym,
+		    (long long)(pick6 / 1000),
+		    (long long)(level_of(pick6) / 1000));
+		timed(what, runs, scan_bars, b.cs, &q6, pick6);
+		snprintf(what, sizeof(what),
+		    "3 panels: 3 such scans, %lld s buckets",
+		    (long long)(pick6 / 1000));
+		timed(what, runs, scan_bars3, b.cs, &q6, pick6);
 		timed("newest 1000 trades of all symbols", runs, latest, b.cs,
 		    &q, 1000);
 	}
@@ -442,7 +470,7 @@ main(int argc, char **argv)
 	store_writer_drain(b.sw);
 	bytes = dir_bytes(store_dir);
 	printf("compacted:  %.3f bytes/trade  (%llu bytes: trades, bars at "
-	       "1 s, 60 s and 3600 s, commits)\n",
+	       "1 s, 10 s, 60 s and 3600 s, commits)\n",
 	    (double)bytes / (double)done, (unsigned long long)bytes);
 	{
 		char tp[600];

@@ -159,6 +159,7 @@ static void
 on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct pipeline *p = arg;
+	int64_t t0 = stats_loop_begin();
 	struct seglog_stats ss;
 	size_t freed;
 
@@ -192,6 +193,7 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	stats.seglog_expired_bytes_total = ss.bytes_expired;
 	stats.seglog_bytes = ss.bytes;
 	feed_upstream_flush(p->upstream);
+	stats_loop_end(LOOP_HOUSEKEEPING, t0);
 }
 
 /* (5) reads the store through its scan API. */
@@ -434,6 +436,8 @@ pipeline_stop(struct pipeline *p)
 void
 pipeline_free(struct pipeline *p)
 {
+	int i;
+
 	if (p == NULL)
 		return;
 	if (p->housekeeping != NULL)
@@ -460,6 +464,18 @@ pipeline_free(struct pipeline *p)
 		seglog_free(p->seglog);
 	/* Every acknowledged commit is on disk already; nothing to flush. */
 	groupstore_free(p->groups);
+	for (i = 0; i < LOOP_NWORK; i++) {
+		const struct loop_timing *l = &stats.loop[i];
+
+		if (l->calls > 0)
+			log_info("loop: %s: %llu callbacks, mean %.1f us, %llu "
+			         "over 100 us, %llu over 1 ms, longest %.1f us",
+			    loop_work_names[i], (unsigned long long)l->calls,
+			    (double)l->ns_total / (double)l->calls / 1e3,
+			    (unsigned long long)l->over_100us,
+			    (unsigned long long)l->over_1ms,
+			    (double)l->max_ns / 1e3);
+	}
 	log_info("trades: %llu received, %llu bad messages, %llu reconnects",
 	    (unsigned long long)stats.feed_trades_total,
 	    (unsigned long long)stats.feed_bad_frames_total,

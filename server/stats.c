@@ -6,3 +6,6 @@
 #include "server/stats.h"
 
 struct stats stats;
+
+const char *const loop_work_names[LOOP_NWORK] = {
+    "feed", "kafka", "aggregator", "store", "http", "housekeeping"};

@@ -16,6 +16,32 @@
 
 #include <stdint.h>
 
+#include "base/clock.h"
+
+/*
+ * What holds the event loop: every callback of a stage is timed
+ * (stats_loop_begin/stats_loop_end), so a stall shows which stage it was
+ * in.  Exported as finnstream_loop_callbacks_total{stage}, the counts over
+ * 100 us and 1 ms, and the longest.
+ */
+enum loop_work {
+	LOOP_FEED,
+	LOOP_KAFKA,
+	LOOP_AGG,
+	LOOP_STORE,
+	LOOP_HTTP,
+	LOOP_HOUSEKEEPING,
+	LOOP_NWORK
+};
+
+struct loop_timing {
+	uint64_t calls;
+	uint64_t over_100us;
+	uint64_t over_1ms;
+	uint64_t ns_total;
+	uint64_t max_ns;
+};
+
 /* The query latency histogram: routes and buckets (bounds in
  * server/http/http_server.c). */
 #define STATS_QUERY_GRAFANA   0 /* POST /grafana/query */
@@ -87,6 +113,8 @@ struct stats {
 	uint64_t http_query_bucket[STATS_QUERY_ROUTES][STATS_LATENCY_BUCKETS];
 	uint64_t http_query_count[STATS_QUERY_ROUTES];
 	uint64_t http_query_ns_total[STATS_QUERY_ROUTES];
+	/* the event loop, per stage (enum loop_work) */
+	struct loop_timing loop[LOOP_NWORK];
 	/* gauges */
 	uint64_t memory_bytes; /* charged to max_memory */
 	uint64_t seglog_bytes;
@@ -97,5 +125,31 @@ struct stats {
 };
 
 extern struct stats stats;
+
+/* Names of enum loop_work, for logs and metrics. */
+extern const char *const loop_work_names[LOOP_NWORK];
+
+static inline int64_t
+stats_loop_begin(void)
+{
+	return clock_mono_ns();
+}
+
+static inline void
+stats_loop_end(int work, int64_t t0)
+{
+	struct loop_timing *l = &stats.loop[work];
+	uint64_t ns = (uint64_t)(clock_mono_ns() - t0);
+
+	l->calls++;
+	l->ns_total += ns;
+	if (ns > l->max_ns)
+		l->max_ns = ns;
+	if (ns > 100000) {
+		l->over_100us++;
+		if (ns > 1000000)
+			l->over_1ms++;
+	}
+}
 
 #endif

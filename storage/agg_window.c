@@ -616,6 +616,43 @@ carve(uint8_t **p, size_t n)
 	return r;
 }
 
+/*
+ * Seal s's trades (all of one day) into p by handing its arrays to the
+ * chunk, with what they were charged; s gets fresh arrays as big as the
+ * ones it gave (allocated, not copied into: their pages are touched as
+ * trades arrive), or none when the budget refuses them now (the next
+ * add grows them, or pauses the aggregator, as usual).
+ */
+static void
+hand_over(struct agg_window *w, struct agg_chunk *c, struct agg_sym *s,
+    struct agg_part *p)
+{
+	size_t cap = s->cap, moved = cap * TRADE_BYTES;
+
+	p->t = s->t;
+	p->price = s->price;
+	p->volume = s->volume;
+	p->cond = s->cond;
+	p->ntrades = s->ntrades;
+	c->owned[c->nowned++] = s->t;
+	c->owned[c->nowned++] = s->price;
+	c->owned[c->nowned++] = s->volume;
+	c->owned[c->nowned++] = s->cond;
+	w->charged -= moved;
+	c->charged += moved;
+	s->t = NULL;
+	s->price = s->volume = NULL;
+	s->cond = NULL;
+	s->cap = 0;
+	if (charge(w, moved) != 0)
+		return;
+	s->t = xreallocarray(NULL, cap, sizeof(*s->t));
+	s->price = xreallocarray(NULL, cap, sizeof(*s->price));
+	s->volume = xreallocarray(NULL, cap, sizeof(*s->volume));
+	s->cond = xreallocarray(NULL, cap, sizeof(*s->cond));
+	s->cap = cap;
+}
+
 struct agg_chunk *
 agg_window_seal(struct agg_window *w)
 {
@@ -644,14 +681,17 @@ agg_window_seal(struct agg_window *w)
 
 		np += nd;
 		ntr += order[i]->ntrades;
+		/* A symbol whose trades are all of one day hands its arrays
+		 * over (below); only a split across days copies them. */
 		bytes += order[i]->symlen + 1 + 16 +
-		         order[i]->ntrades * (TRADE_BYTES + 16) +
+		         (nd > 1 ? order[i]->ntrades * (TRADE_BYTES + 16) : 0) +
 		         order[i]->nbuckets * sizeof(struct colbar) +
 		         nd * (4 * 16 + 16);
 	}
 	bytes += np * sizeof(struct agg_part) + 16;
 	c = xcalloc(1, sizeof(*c));
 	c->symbols = xmalloc(bytes);
+	c->owned = xreallocarray(NULL, 4 * nsym + 1, sizeof(*c->owned));
 	mem = (uint8_t *)c->symbols;
 	c->parts = carve(&mem, np * sizeof(*c->parts));
 	for (i = 0; i < nsym; i++) {
@@ -677,20 +717,17 @@ agg_window_seal(struct agg_window *w)
 				nb +=
 				    colfile_day(w->buckets[s->buckets[b]].t) ==
 				    p->day;
-			p->t = carve(&mem, n * sizeof(*p->t));
-			p->price = carve(&mem, n * sizeof(*p->price));
-			p->volume = carve(&mem, n * sizeof(*p->volume));
-			p->cond = carve(&mem, n * sizeof(*p->cond));
 			p->bars = carve(&mem, nb * sizeof(*p->bars));
-			if (nd == 1) { /* invariant 2: arrival order kept */
-				memcpy(p->t, s->t, n * sizeof(*p->t));
-				memcpy(
-				    p->price, s->price, n * sizeof(*p->price));
-				memcpy(p->volume, s->volume,
-				    n * sizeof(*p->volume));
-				memcpy(p->cond, s->cond, n * sizeof(*p->cond));
-				p->ntrades = n;
+			if (nd == 1) {
+				/* Invariant 2 (arrival order) holds: the
+				 * arrays themselves go to the chunk, so a seal
+				 * costs no copy of the trades. */
+				hand_over(w, c, s, p);
 			} else {
+				p->t = carve(&mem, n * sizeof(*p->t));
+				p->price = carve(&mem, n * sizeof(*p->price));
+				p->volume = carve(&mem, n * sizeof(*p->volume));
+				p->cond = carve(&mem, n * sizeof(*p->cond));
 				for (j = 0; j < s->ntrades; j++) {
 					if (colfile_day(s->t[j]) != p->day)
 						continue;
@@ -733,7 +770,7 @@ agg_window_seal(struct agg_window *w)
 	c->strs = w->strs;
 	w->strs = strs_new();
 	w->charged -= c->strs->bytes;
-	c->charged = c->strs->bytes + bytes;
+	c->charged += c->strs->bytes + bytes;
 	membudget_force(w->mb, bytes);
 	c->mb = w->mb;
 	w->nbuckets = 0;
@@ -752,7 +789,10 @@ agg_chunk_free(struct agg_chunk *c)
 	free(c->offsets);
 	free(c->ends);
 	strs_free(c->strs);
-	free(c->symbols); /* every part and array lives here */
+	free(c->symbols);
+	while (c->nowned > 0)
+		free(c->owned[--c->nowned]);
+	free(c->owned);
 	if (c->charged > 0)
 		membudget_release(c->mb, c->charged);
 	free(c);

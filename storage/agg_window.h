@@ -106,7 +106,9 @@ struct agg_chunk {
 	struct membudget *mb;
 	size_t charged;
 	struct agg_strs *strs;
-	char *symbols; /* the one allocation every part lives in */
+	char *symbols; /* parts, names, bars and split days live here */
+	void **owned;  /* trade arrays handed over by the window */
+	size_t nowned;
 };
 
 /* Per symbol: what arrived since the last seal (read-only outside). */

@@ -10,8 +10,12 @@
  *     only the final result is converted back to int64_t.
  *  3. A decoder rejects what no encoder writes (widths over 64,
  *     exceptions out of order or that would not change a value,
- *     remainders out of range, non-canonical lengths) with
- *     ERR_MALFORMED, so every accepted column has one meaning.
+ *     remainders out of range, non-canonical lengths, dictionaries out
+ *     of order) with ERR_MALFORMED, so every accepted column has one
+ *     meaning.
+ *  4. A DEC column is written in its dictionary form only when that is
+ *     strictly smaller than the split form, so the golden bytes of the
+ *     split form stay what they were for columns it already suited.
  */
 #include <config.h>
 
@@ -62,6 +66,16 @@ scratch_i64(struct colenc_scratch *sc, size_t n)
 	return sc->i64;
 }
 
+static int64_t *
+scratch_i64b(struct colenc_scratch *sc, size_t n)
+{
+	if (sc->ni64b < n) {
+		sc->i64b = xreallocarray(sc->i64b, n, sizeof(*sc->i64b));
+		sc->ni64b = n;
+	}
+	return sc->i64b;
+}
+
 static uint32_t *
 scratch_u32(struct colenc_scratch *sc, size_t n)
 {
@@ -89,6 +103,9 @@ colenc_scratch_fini(struct colenc_scratch *sc)
 	free(sc->u32);
 	free(sc->str);
 	wbuf_fini(&sc->body);
+	wbuf_fini(&sc->alt);
+	free(sc->i64b);
+	free(sc->cnt);
 	free(sc->iv);
 	free(sc->dv);
 	free(sc->df);
@@ -372,12 +389,222 @@ floor_div(int64_t m, int64_t p, int64_t *rem)
 	return q;
 }
 
+/* The exceptions of a DEC column (rows that do not fit scale S). */
+static void
+dec_exc_encode(
+    struct wbuf *w, const struct decnum *v, size_t n, int S, size_t nexc)
+{
+	size_t i, prev;
+	int64_t ms;
+
+	wbuf_uvarint(w, nexc);
+	for (i = 0, prev = 0; nexc > 0 && i < n; i++) {
+		if (!decnum_is_double(v[i]) &&
+		    scale_up(v[i].m, S - v[i].s, &ms))
+			continue;
+		nexc--;
+		wbuf_uvarint(w, i - prev);
+		prev = i + 1;
+		if (decnum_is_double(v[i])) {
+			wbuf_u8(w, 1);
+			wbuf_u64(w, (uint64_t)v[i].m);
+		} else {
+			wbuf_u8(w, 0);
+			wbuf_varint(w, v[i].m);
+			wbuf_u8(w, v[i].s);
+		}
+	}
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* More frequent first, then smaller. */
+static int
+cmp_freq(const void *a, const void *b)
+{
+	const struct colenc_cnt *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return (x->v > y->v) - (x->v < y->v);
+}
+
+static inline size_t
+hash_i64(int64_t v, size_t mask)
+{
+	return (size_t)(((uint64_t)v * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+
+/* Bits to hold 0..x. */
+static int
+bits_for(uint64_t x)
+{
+	return x == 0 ? 0 : 64 - __builtin_clzll(x);
+}
+
+#define DICT_SLOTS 512 /* > 2 x COLENC_DEC_DICT_MAX, a power of two */
+#define REST_BITS  16  /* the guessed cost of a value outside the dictionary */
+#define DICT_PEEK  1024
+
+/*
+ * Count the decimal values of v[0..n) at scale S into sc->cnt (a hash
+ * table of 2^k slots, more than twice ndec, the decimal rows among
+ * them, *maskp + 1 of them); *ndp distinct.  Nonzero (given up) past ndec / 2 distinct.
+ */
+static int
+count_values(const struct decnum *v, size_t n, int S, size_t ndec,
+    struct colenc_scratch *sc, size_t *ndp, size_t *maskp)
+{
+	struct colenc_cnt *h;
+	size_t i, j, mask, nd = 0;
+	int64_t ms;
+
+	for (mask = 63; mask < 2 * ndec; mask = mask * 2 + 1)
+		;
+	if (sc->ncnt < mask + 1) {
+		free(sc->cnt);
+		sc->cnt = xreallocarray(NULL, mask + 1, sizeof(*sc->cnt));
+		sc->ncnt = mask + 1;
+	}
+	*maskp = mask;
+	h = sc->cnt;
+	memset(h, 0, (mask + 1) * sizeof(*h));
+	for (i = 0; i < n; i++) {
+		if (decnum_is_double(v[i]) ||
+		    !scale_up(v[i].m, S - v[i].s, &ms))
+			continue;
+		for (j = hash_i64(ms, mask); h[j].n != 0 && h[j].v != ms;
+		     j = (j + 1) & mask)
+			;
+		if (h[j].n++ == 0) {
+			h[j].v = ms;
+			if (++nd * 2 > ndec)
+				return -1;
+		}
+	}
+	*ndp = nd;
+	return 0;
+}
+
+/* The decimal rows among the first DICT_PEEK. */
+static size_t
+ndec_peek(const struct decnum *v, int S)
+{
+	size_t i, k = 0;
+	int64_t ms;
+
+	for (i = 0; i < DICT_PEEK; i++)
+		k += !decnum_is_double(v[i]) &&
+		     scale_up(v[i].m, S - v[i].s, &ms);
+	return k;
+}
+
+/*
+ * The dictionary form of a DEC column, into sc->alt; 0 when it cannot
+ * win (half the values or more are distinct).  The dictionary holds the
+ * most frequent values, as many as minimise, by estimate, n x the width
+ * of an id + REST_BITS x the values left out + the dictionary itself;
+ * the caller compares the real lengths.
+ */
+static int
+dec_dict_encode(const struct decnum *v, size_t n, size_t ndec, int S,
+    struct colenc_scratch *sc)
+{
+	int64_t key[DICT_SLOTS], dict[COLENC_DEC_DICT_MAX], ms;
+	int16_t slot[DICT_SLOTS];
+	int64_t *ids, *rest, last = 0;
+	struct colenc_cnt *h;
+	size_t i, j, mask, nd = 0, nk = 0, nrest = 0, covered, bestk = 0;
+	uint64_t cost, best = UINT64_MAX;
+	int b;
+
+	if (ndec < 2)
+		return 0;
+	/* A look at the first DICT_PEEK rows first, in a small table, so a
+	 * column of distinct values (sums, crypto volumes) costs little. */
+	if (n > DICT_PEEK &&
+	    count_values(v, DICT_PEEK, S, ndec_peek(v, S), sc, &nd, &mask) != 0)
+		return 0;
+	if (count_values(v, n, S, ndec, sc, &nd, &mask) != 0)
+		return 0;
+	h = sc->cnt;
+	for (i = 0, j = 0; i <= mask; i++)
+		if (h[i].n != 0)
+			h[j++] = h[i];
+	qsort(h, nd, sizeof(*h), cmp_freq);
+	/* K = 2^b - 1 values and an escape id, or all nd values. */
+	for (b = 1, covered = 0; b <= 8 && nk < nd; b++) {
+		size_t k = ((size_t)1 << b) - 1;
+
+		if (k > nd)
+			k = nd;
+		for (; nk < k; nk++)
+			covered += h[nk].n;
+		cost =
+		    (uint64_t)ndec * (uint64_t)bits_for(k == nd ? k - 1 : k) +
+		    (uint64_t)(ndec - covered) * REST_BITS + k * 12;
+		if (cost < best) {
+			best = cost;
+			bestk = k;
+		}
+	}
+	for (i = 0; i < bestk; i++)
+		dict[i] = h[i].v;
+	qsort(dict, bestk, sizeof(dict[0]), cmp_i64);
+	memset(slot, 0xff, sizeof(slot));
+	for (i = 0; i < bestk; i++) {
+		for (j = hash_i64(dict[i], DICT_SLOTS - 1); slot[j] >= 0;
+		     j = (j + 1) & (DICT_SLOTS - 1))
+			;
+		key[j] = dict[i];
+		slot[j] = (int16_t)i;
+	}
+	ids = scratch_i64(sc, n);
+	rest = scratch_i64b(sc, n);
+	for (i = 0; i < n; i++) {
+		if (decnum_is_double(v[i]) ||
+		    !scale_up(v[i].m, S - v[i].s, &ms)) {
+			ids[i] = last; /* an exception: any id but the escape */
+			continue;
+		}
+		for (j = hash_i64(ms, DICT_SLOTS - 1);
+		     slot[j] >= 0 && key[j] != ms;
+		     j = (j + 1) & (DICT_SLOTS - 1))
+			;
+		if (slot[j] >= 0) {
+			ids[i] = last = slot[j];
+		} else {
+			ids[i] = (int64_t)bestk;
+			rest[nrest++] = ms;
+		}
+	}
+	wbuf_reset(&sc->alt);
+	wbuf_u8(&sc->alt, (uint8_t)S);
+	wbuf_u8(&sc->alt, COLENC_DEC_DICT);
+	wbuf_uvarint(&sc->alt, bestk);
+	wbuf_varint(&sc->alt, dict[0]);
+	for (i = 1; i < bestk; i++)
+		wbuf_uvarint(
+		    &sc->alt, (uint64_t)dict[i] - (uint64_t)dict[i - 1]);
+	colenc_int_encode(&sc->alt, ids, n, COLENC_FOR);
+	if (nrest > 0)
+		colenc_int_encode(&sc->alt, rest, nrest, COLENC_FOR);
+	dec_exc_encode(&sc->alt, v, n, S, n - ndec);
+	return sc->alt.err == 0;
+}
+
 void
 colenc_dec_encode(struct wbuf *w, const struct decnum *v, size_t n, int qmode,
     struct colenc_scratch *sc)
 {
 	int64_t *q = scratch_i64(sc, n), ms, rem, prevq = 0, p10;
-	size_t i, nexc = 0, nrem = 0, ndec = 0, below, prev;
+	size_t i, nrem = 0, ndec = 0, below, prev, start = wbuf_mark(w);
 	int S = 0, k, best = 0, tzh[19] = {0};
 
 	for (i = 0; i < n; i++)
@@ -386,10 +613,8 @@ colenc_dec_encode(struct wbuf *w, const struct decnum *v, size_t n, int qmode,
 	for (i = 0; i < n; i++) {
 		int kk = S - v[i].s;
 
-		if (decnum_is_double(v[i]) || !scale_up(v[i].m, kk, &ms)) {
-			nexc++;
+		if (decnum_is_double(v[i]) || !scale_up(v[i].m, kk, &ms))
 			continue;
-		}
 		ndec++;
 		tzh[v[i].m == 0             ? S
 		    : v[i].s > 0            ? kk
@@ -435,29 +660,121 @@ colenc_dec_encode(struct wbuf *w, const struct decnum *v, size_t n, int qmode,
 			prev = i + 1;
 		}
 	}
-	wbuf_uvarint(w, nexc);
-	for (i = 0, prev = 0; i < n; i++) {
-		if (!decnum_is_double(v[i]) &&
-		    scale_up(v[i].m, S - v[i].s, &ms))
-			continue;
-		wbuf_uvarint(w, i - prev);
-		prev = i + 1;
-		if (decnum_is_double(v[i])) {
-			wbuf_u8(w, 1);
-			wbuf_u64(w, (uint64_t)v[i].m);
+	dec_exc_encode(w, v, n, S, n - ndec);
+	/* Invariant 4: the dictionary form replaces the split form only
+	 * when it is strictly smaller; it is tried for FOR columns (sizes,
+	 * which repeat), not for prices, whose differences are smaller. */
+	if (w->err == 0 && qmode == COLENC_FOR &&
+	    dec_dict_encode(v, n, ndec, S, sc) &&
+	    sc->alt.len < w->len - start) {
+		w->len = start;
+		wbuf_put(w, sc->alt.buf, sc->alt.len);
+	}
+}
+
+/* The exceptions of a DEC column over out[0..n). */
+static int
+dec_exc_decode(struct rbuf *r, struct decnum *out, size_t n)
+{
+	uint64_t cnt, gap;
+	size_t row;
+
+	cnt = rbuf_uvarint_n(r, 10);
+	if (r->err || cnt > n)
+		return ERR_MALFORMED;
+	for (row = 0; cnt > 0; cnt--) {
+		int kind;
+
+		gap = rbuf_uvarint_n(r, 10);
+		kind = rbuf_u8(r);
+		if (r->err || gap >= n - row)
+			return ERR_MALFORMED;
+		row += gap;
+		if (kind == 0) {
+			int64_t em = rbuf_varlong(r);
+			int es = rbuf_u8(r);
+
+			if (r->err || decnum_make(em, es, &out[row]) != 0)
+				return ERR_MALFORMED;
+		} else if (kind == 1) {
+			uint64_t bits = rbuf_u64(r);
+			double d;
+
+			memcpy(&d, &bits, sizeof(d));
+			if (r->err || !isfinite(d))
+				return ERR_MALFORMED;
+			out[row].m = (int64_t)bits;
+			out[row].s = DECNUM_DOUBLE;
 		} else {
-			wbuf_u8(w, 0);
-			wbuf_varint(w, v[i].m);
-			wbuf_u8(w, v[i].s);
+			return ERR_MALFORMED;
+		}
+		row++;
+	}
+	return 0;
+}
+
+/* The dictionary form, after its S and mode bytes. */
+static int
+dec_dict_decode(struct rbuf *r, struct decnum *out, size_t n, int S,
+    struct colenc_scratch *sc)
+{
+	struct decnum dict[COLENC_DEC_DICT_MAX];
+	int64_t vals[COLENC_DEC_DICT_MAX];
+	int64_t *ids = scratch_i64(sc, n), *rest, m, lim = decnum_pow10[18];
+	uint64_t nd, gap;
+	size_t i, nrest = 0, k;
+
+	nd = rbuf_uvarint_n(r, 10);
+	if (r->err || nd == 0 || nd > COLENC_DEC_DICT_MAX || nd > n)
+		return ERR_MALFORMED;
+	m = rbuf_varlong(r);
+	for (i = 0; i < nd; i++) {
+		if (i > 0) {
+			gap = rbuf_uvarint_n(r, 10);
+			if (gap == 0 || gap >= (uint64_t)(lim - m))
+				return ERR_MALFORMED;
+			m += (int64_t)gap; /* < 10^18: no overflow */
+		}
+		if (r->err || m <= -lim || m >= lim ||
+		    decnum_make(m, S, &dict[i]) != 0)
+			return ERR_MALFORMED;
+		vals[i] = m;
+	}
+	if (colenc_int_decode(r, ids, n) != 0)
+		return ERR_MALFORMED;
+	for (i = 0; i < n; i++) {
+		if ((uint64_t)ids[i] > nd)
+			return ERR_MALFORMED;
+		if (ids[i] == (int64_t)nd)
+			nrest++;
+		else
+			out[i] = dict[ids[i]];
+	}
+	if (nrest > 0) {
+		rest = scratch_i64b(sc, nrest);
+		if (colenc_int_decode(r, rest, nrest) != 0)
+			return ERR_MALFORMED;
+		for (i = 0, k = 0; i < n; i++) {
+			if (ids[i] != (int64_t)nd)
+				continue;
+			m = rest[k++];
+			/* Not in the dictionary: the encoder would have used
+			 * its id. */
+			if (m <= -lim || m >= lim ||
+			    bsearch(&m, vals, nd, sizeof(vals[0]), cmp_i64) !=
+			        NULL ||
+			    decnum_make(m, S, &out[i]) != 0)
+				return ERR_MALFORMED;
 		}
 	}
+	return dec_exc_decode(r, out, n);
 }
 
 int
 colenc_dec_decode(
     struct rbuf *r, struct decnum *out, size_t n, struct colenc_scratch *sc)
 {
-	int64_t *q = scratch_i64(sc, n ? n : 1), p10, lim, m;
+	int64_t *q, p10, lim, m;
 	uint64_t cnt, gap, rv;
 	size_t i, row;
 	int S, k;
@@ -466,8 +783,16 @@ colenc_dec_decode(
 		return 0;
 	S = rbuf_u8(r);
 	k = rbuf_u8(r);
-	if (r->err || S > DECNUM_MAX_SCALE || k > S)
+	if (r->err || S > DECNUM_MAX_SCALE)
 		goto bad;
+	if (k == COLENC_DEC_DICT) {
+		if (dec_dict_decode(r, out, n, S, sc) != 0)
+			goto bad;
+		return 0;
+	}
+	if (k > S)
+		goto bad;
+	q = scratch_i64(sc, n);
 	if (colenc_int_decode(r, q, n) != 0)
 		goto bad;
 	p10 = decnum_pow10[k];
@@ -499,37 +824,8 @@ colenc_dec_decode(
 	for (i = 0; i < n; i++)
 		if (decnum_make(out[i].m, S, &out[i]) != 0)
 			goto bad;
-	cnt = rbuf_uvarint_n(r, 10);
-	if (r->err || cnt > n)
+	if (dec_exc_decode(r, out, n) != 0)
 		goto bad;
-	for (row = 0; cnt > 0; cnt--) {
-		int kind;
-
-		gap = rbuf_uvarint_n(r, 10);
-		kind = rbuf_u8(r);
-		if (r->err || gap >= n - row)
-			goto bad;
-		row += gap;
-		if (kind == 0) {
-			int64_t em = rbuf_varlong(r);
-			int es = rbuf_u8(r);
-
-			if (r->err || decnum_make(em, es, &out[row]) != 0)
-				goto bad;
-		} else if (kind == 1) {
-			uint64_t bits = rbuf_u64(r);
-			double d;
-
-			memcpy(&d, &bits, sizeof(d));
-			if (r->err || !isfinite(d))
-				goto bad;
-			out[row].m = (int64_t)bits;
-			out[row].s = DECNUM_DOUBLE;
-		} else {
-			goto bad;
-		}
-		row++;
-	}
 	return 0;
 bad:
 	rbuf_fail(r, ERR_MALFORMED);

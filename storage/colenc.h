@@ -48,6 +48,27 @@
  *	            varint) and s (1 byte); double: 8 bytes, big-endian
  *	            IEEE bits }
  *
+ * A DEC column of sizes (volumes, the sums and differences of bars:
+ * those encoded FOR) whose values repeat, as the round and odd lots of a
+ * stock's volumes do, may instead be written as a dictionary of its most
+ * frequent values (at most 255, in increasing order), an INT column of
+ * ids into it, where id ndict (the escape) marks a value left out, and
+ * an INT column of those values.  The encoder writes it only when it is
+ * shorter than the form above:
+ *
+ *	OFF  SIZE   FIELD
+ *	  0     1   S, the common scale (0..18)
+ *	  1     1   255 (COLENC_DEC_DICT)
+ *	  2   var   ndict (uvarint, 1..255 and <= n)
+ *	  -   var   the smallest value's mantissa at scale S (zigzag varint)
+ *	  -     -   ndict - 1 x { the difference to the previous value
+ *	            (uvarint, > 0: values strictly increasing, |m| < 10^18) }
+ *	  -     -   INT column of ids (n values, each <= ndict; an exception's
+ *	            slot holds some id below ndict and is ignored)
+ *	  -     -   nrest > 0 (the ids equal to ndict): INT column of their
+ *	            mantissas at scale S, none of them in the dictionary
+ *	  -   var   the exceptions, as above
+ *
  * DICT (trade conditions): the distinct byte strings of the block, then
  * an INT column of indexes into them.
  *
@@ -72,8 +93,10 @@
 #include "proto/rbuf.h"
 #include "proto/wbuf.h"
 
-#define COLENC_MINIBLOCK 128
-#define COLENC_MAX_STR   1024 /* longest dictionary string */
+#define COLENC_MINIBLOCK    128
+#define COLENC_MAX_STR      1024 /* longest dictionary string */
+#define COLENC_DEC_DICT     255  /* DEC: the k byte of the dictionary form */
+#define COLENC_DEC_DICT_MAX 255  /* DEC: most values in its dictionary */
 
 enum colenc_int_mode {
 	COLENC_FOR = 0,
@@ -87,6 +110,12 @@ struct colenc_str {
 	int32_t len;
 };
 
+/* A value and how often it occurs (the DEC encoder's counting). */
+struct colenc_cnt {
+	int64_t v;
+	uint32_t n;
+};
+
 /*
  * Scratch buffers the encoders and decoders grow as they need (n is
  * bounded by the caller: a block holds at most COLFILE_MAX_ROWS rows).
@@ -95,11 +124,16 @@ struct colenc_str {
 struct colenc_scratch {
 	int64_t *i64;
 	size_t ni64;
+	int64_t *i64b; /* DEC dictionary form: values left out */
+	size_t ni64b;
+	struct colenc_cnt *cnt;
+	size_t ncnt;
 	uint32_t *u32;
 	size_t nu32;
 	struct colenc_str *str;
 	size_t nstr;
 	struct wbuf body; /* for colfile's encoders */
+	struct wbuf alt;  /* DEC: the dictionary form, while compared */
 	int64_t *iv;      /* colfile's one-column arrays */
 	struct decnum *dv;
 	struct decnum *df; /* four per row: bar differences */

@@ -18,7 +18,7 @@
 #include "proto/rbuf.h"
 #include "storage/colfile.h"
 
-const int64_t colfile_level_ms[COLFILE_NLEVELS] = {1000, 60000, 3600000};
+const int64_t colfile_level_ms[COLFILE_NLEVELS] = {1000, 10000, 60000, 3600000};
 
 /* colfile's own column arrays in the scratch (n bounded by the rows of a
  * block, checked by the caller). */

@@ -14,8 +14,8 @@
  *	  4     4    len: bytes of the whole block, CRC included
  *	             (COLFILE_MIN_BLOCK..COLFILE_MAX_BLOCK)
  *	  8     1    table: 1 trades, 2 bars
- *	  9     1    level: 0 for trades; bars: 0, 1, 2 = buckets of
- *	             1 s, 60 s, 3600 s
+ *	  9     1    level: 0 for trades; bars: 0, 1, 2, 3 = buckets of
+ *	             1 s, 10 s, 60 s, 3600 s
  *	 10     1    flags: bit 0 (bars only): the bar columns are stored
  *	             as differences (below); other bits 0
  *	 11     1    symlen (1..64)
@@ -104,7 +104,7 @@
 
 enum colfile_table { COLFILE_TRADES = 1, COLFILE_BARS = 2 };
 
-#define COLFILE_NLEVELS      3
+#define COLFILE_NLEVELS      4
 #define COLFILE_TRADES_NCOLS 4
 #define COLFILE_BARS_NCOLS   10
 #define COLFILE_MAX_NCOLS    10

@@ -1,7 +1,7 @@
 /*
  * colstore.h: (4) the column store: tables `trades` (every trade) and
- * `bars` (exact 1-second aggregates, with 60 s and 3600 s levels rolled
- * up from them), partitioned by symbol and UTC day, on disk under one
+ * `bars` (exact 1-second aggregates, with 10 s, 60 s and 3600 s levels
+ * rolled up from them), partitioned by symbol and UTC day, on disk under one
  * directory, crash-safe, read through a scan API.
  *
  * Files (blocks and commit records: colfile.h):
@@ -16,7 +16,7 @@
  *	                             of up to COLSTORE_BLOCK_ROWS rows of one
  *	                             symbol each
  *	DIR/bars/YYYY-MM-DD          compacted bars of one UTC day: levels 0
- *	                             (1 s), 1 (60 s) and 2 (3600 s)
+ *	                             (1 s), 1 (10 s), 2 (60 s), 3 (3600 s)
  *
  * A partition (symbol, day) is the set of blocks of that symbol in the
  * day's files; a day's files hold every symbol's partitions, so a symbol
@@ -32,7 +32,7 @@
  *	    chunk ends at and the running totals, [fsync]
  *	tail an hour old, or 1 M rows, or 64 MiB, or memory short
  *	    --compact--> the tail's rows, grouped per (table, day, symbol),
- *	    deltas merged per bucket and rolled up to 60 s and 3600 s,
+ *	    deltas merged per bucket and rolled up to 10 s, 60 s and 3600 s,
  *	    appended to the day files as blocks of COLSTORE_BLOCK_ROWS,
  *	    [fsync], commit N+2 naming the new lengths and tail G+1 (empty),
  *	    [fsync], tail.G removed
@@ -47,8 +47,8 @@
  * the chunks still in memory, then the aggregator's open buckets.  The
  * bars on disk are therefore always the exact aggregate of the trades on
  * disk, and a late trade costs one more small row, never a rewrite.
- * Readers keep merged views (one row per bucket) of the day files' 60 s
- * and 3600 s levels and of the chunks in memory, so a chart of a whole
+ * Readers keep merged views (one row per bucket) of the day files' 10 s,
+ * 60 s and 3600 s levels and of the chunks in memory, so a chart of a whole
  * day merges a few thousand rows, not every block and chunk again.
  *
  * Invariants:
@@ -287,8 +287,8 @@ int colstore_scan_trades(struct colstore *cs, const struct colstore_query *q,
  * Bars rolled up to buckets of bucket_ms (a positive multiple of 1000),
  * aligned to the epoch: every bucket whose start lies in
  * [floor(from / bucket) * bucket, to) is returned whole.  Reads the
- * coarsest stored level that divides bucket_ms (3600 s, 60 s, else
- * 1 s), then the unflushed tail.  ERR_RANGE for a bad bucket or range,
+ * coarsest stored level that divides bucket_ms (3600 s, 60 s, 10 s,
+ * else 1 s), then the unflushed tail.  ERR_RANGE for a bad bucket or range,
  * ERR_TOO_BIG past COLSTORE_MAX_BUCKETS buckets per series.
  */
 int colstore_scan_bars(struct colstore *cs, const struct colstore_query *q,
@@ -312,8 +312,8 @@ size_t colstore_symbols(struct colstore *cs, const char ***out);
 /*
  * A bucket for a chart of range_ms shown in at most max_points points:
  * the smallest multiple of 1 s that keeps within max_points, rounded up
- * to a multiple of 60 s or 3600 s when it is at least that long, so the
- * scan reads a pre-rolled level.
+ * to a multiple of 10 s, 60 s or 3600 s when it is at least that long,
+ * so the scan reads a pre-rolled level.
  */
 int64_t colstore_pick_bucket(int64_t range_ms, size_t max_points);
 

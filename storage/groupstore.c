@@ -15,14 +15,10 @@
  */
 #include <config.h>
 
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/crc32c.h"
 #include "base/err.h"
@@ -30,6 +26,7 @@
 #include "proto/rbuf.h"
 #include "proto/wbuf.h"
 #include "storage/groupstore.h"
+#include "storage/osfile.h"
 #include "storage/seglog.h"
 
 #define GS_MAGIC     "finnstream-grp 1"
@@ -446,55 +443,11 @@ out:
 /* ------------------------------------------------------------------ */
 /* Files */
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc = 0;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (fsync(fd) == -1)
-		rc = -errno;
-	close(fd);
-out:
-	free(dir);
-	return rc;
-}
-
 int
 groupstore_sync(struct groupstore *gs)
 {
 	struct wbuf w;
-	char *tmp = NULL;
-	size_t n;
-	int fd = -1, rc = 0;
+	int rc;
 
 	if (!gs->dirty)
 		return 0;
@@ -504,44 +457,11 @@ groupstore_sync(struct groupstore *gs)
 	}
 	wbuf_init(&w, GROUPSTORE_MAX_FILE);
 	groupstore_encode(gs, &w);
-	if (w.err != 0) {
-		rc = w.err;
-		goto out;
-	}
-	n = strlen(gs->path) + sizeof(".tmp");
-	tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.tmp", gs->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = write_all(fd, w.buf, w.len)) != 0)
-		goto out;
-	if (fsync(fd) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, gs->path) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	/* Renamed: the new image is the file now, durable or not yet. */
-	gs->writes++;
-	if ((rc = fsync_dir_of(gs->path)) == 0)
+	rc = w.err != 0 ? w.err : osfile_write_atomic(gs->path, w.buf, w.len);
+	if (rc == 0) {
+		gs->writes++;
 		gs->dirty = 0;
-out:
-	if (fd != -1)
-		close(fd);
-	if (rc != 0 && tmp != NULL)
-		unlink(tmp);
-	free(tmp);
+	}
 	wbuf_fini(&w);
 	return rc;
 }
@@ -549,42 +469,16 @@ out:
 static int
 load_file(struct groupstore *gs)
 {
-	struct stat st;
 	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd, rc = 0;
+	size_t len = 0;
+	int rc;
 
-	if ((fd = open(gs->path, O_RDONLY | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : -errno; /* ENOENT: first start */
-	if (fstat(fd, &st) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > GROUPSTORE_MAX_FILE) {
-		rc = ERR_TOO_BIG;
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	rc = groupstore_decode(gs, buf, got);
-out:
+	rc = osfile_read_all(gs->path, GROUPSTORE_MAX_FILE, &buf, &len);
+	if (rc == -ENOENT)
+		return 0; /* a first start */
+	if (rc == 0)
+		rc = groupstore_decode(gs, buf, len);
 	free(buf);
-	close(fd);
 	return rc;
 }
 

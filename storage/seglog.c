@@ -53,11 +53,15 @@
  *     reader's reference may delay past its leaving the partition).
  *
  * Memory: segment buffers are mapped pages of their own (anonymous
- * mmap, munmap at free), so a freed segment goes back to the system at
- * once and the unused tail of a segment costs no resident memory; heap
- * allocation of megabyte blocks let freed memory linger (glibc raises its
- * mmap threshold after the first free and serves later blocks from the
- * heap).  Sanitizer builds use malloc so overflows are still caught.
+ * mmap, munmap at free), so a freed segment goes back to the system and
+ * the unused tail of a segment costs no resident memory; heap allocation
+ * of megabyte blocks let freed memory linger (glibc raises its mmap
+ * threshold after the first free and serves later blocks from the heap).
+ * The last SEGLOG_FREE_SEGS freed segments of the usual size are kept for
+ * reuse instead: in steady state retention frees a segment for every one
+ * appends fill, and touching fresh pages cost the feed's path more than
+ * parsing did.  Sanitizer builds use malloc so overflows are still
+ * caught.
  *
  * Retention by bytes runs at append time on the partition appended to;
  * retention by age walks the age list from its head, a bounded number of
@@ -134,6 +138,8 @@ _Static_assert(sizeof(struct seglog_idx) <= SEGLOG_BATCH_OVERHEAD,
 struct seglog_seg {
 	unsigned magic;
 	int refs;
+	struct seglog *sl; /* whose free list takes it back */
+	struct seglog_seg *next_free;
 	struct seglog_part *part; /* NULL once it left its partition */
 	struct seglog_seg *older; /* the age list (invariant 7) */
 	struct seglog_seg *newer;
@@ -189,6 +195,9 @@ struct seglog {
 	int lease_busy;            /* a write is in flight */
 	int lease_err;             /* of the last write that failed */
 	uint64_t lease_tag;
+	struct seglog_seg *free_segs; /* freed, kept for reuse */
+	int nfree;
+	size_t live; /* segments not freed: in partitions or read */
 	struct seglog_stats st;
 };
 
@@ -274,12 +283,22 @@ find_batch(const struct seglog_seg *s, int64_t offset)
 /* ------------------------------------------------------------------ */
 /* Segments */
 
+/* Take a segment of cap bytes from sl's free list, or allocate one. */
 static struct seglog_seg *
-seg_new(size_t cap)
+seg_new(struct seglog *sl, size_t cap)
 {
 	struct seglog_seg *s;
 	uint8_t *buf;
 
+	if (cap == sl->lim.segment_bytes && (s = sl->free_segs) != NULL) {
+		sl->free_segs = s->next_free;
+		sl->nfree--;
+		s->next_free = NULL;
+		s->magic = SEG_MAGIC;
+		s->refs = 1;
+		sl->live++;
+		return s;
+	}
 	/* cap comes from a batch size (bounded by max_batch_bytes) or the
 	 * configured segment size: a refused allocation is an error, not an
 	 * abort. */
@@ -295,9 +314,23 @@ seg_new(size_t cap)
 	s = xcalloc(1, sizeof(*s));
 	s->magic = SEG_MAGIC;
 	s->refs = 1;
+	s->sl = sl;
 	s->buf = buf;
 	s->cap = cap;
+	sl->live++;
 	return s;
+}
+
+static void
+seg_destroy(struct seglog_seg *s)
+{
+#ifdef SEG_HEAP
+	free(s->buf);
+#else
+	munmap(s->buf, s->cap);
+#endif
+	free(s->idx);
+	free(s);
 }
 
 void
@@ -311,6 +344,8 @@ seglog_seg_ref(struct seglog_seg *s)
 void
 seglog_seg_unref(struct seglog_seg *s)
 {
+	struct seglog *sl;
+
 	CHECK_MAGIC(s, SEG_MAGIC);
 	ASSERT(s->refs > 0);
 	if (--s->refs > 0)
@@ -319,13 +354,22 @@ seglog_seg_unref(struct seglog_seg *s)
 	s->magic = 0;
 	if (s->budget != NULL)
 		membudget_release(s->budget, s->charged);
-#ifdef SEG_HEAP
-	free(s->buf);
-#else
-	munmap(s->buf, s->cap);
-#endif
-	free(s->idx);
-	free(s);
+	sl = s->sl;
+	sl->live--;
+	if (s->cap != sl->lim.segment_bytes || sl->nfree >= SEGLOG_FREE_SEGS) {
+		seg_destroy(s);
+		return;
+	}
+	/* Kept whole, index array included, for the next segment. */
+	s->budget = NULL;
+	s->charged = 0;
+	s->base = s->end = 0;
+	s->first_ms = s->last_ms = 0;
+	s->len = 0;
+	s->nidx = 0;
+	s->next_free = sl->free_segs;
+	sl->free_segs = s;
+	sl->nfree++;
 }
 
 static void
@@ -348,7 +392,7 @@ part_push_seg(struct seglog *sl, struct seglog_part *p, size_t cap)
 {
 	struct seglog_seg *s;
 
-	if ((s = seg_new(cap)) == NULL)
+	if ((s = seg_new(sl, cap)) == NULL)
 		return ERR_NOMEM;
 	s->base = s->end = p->end;
 	s->part = p;
@@ -938,6 +982,14 @@ seglog_free(struct seglog *sl)
 		membudget_set_reclaim(sl->lim.budget, NULL, NULL);
 	for (i = 0; i < sl->ntopics; i++)
 		topic_free(sl->topics[i]);
+	/* Readers let go of every segment before the log goes. */
+	ASSERT(sl->live == 0);
+	while (sl->free_segs != NULL) {
+		struct seglog_seg *s = sl->free_segs;
+
+		sl->free_segs = s->next_free;
+		seg_destroy(s);
+	}
 	free(sl->topics);
 	free(sl->state_path);
 	free(sl);

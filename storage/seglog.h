@@ -22,8 +22,9 @@
  *     offset the log assigned; nothing else of a batch is changed, so the
  *     CRC (over bytes 21..end) stays valid.
  *  3. end_offset (= high watermark) only grows; start_offset only grows.
- *  4. A segment is freed when it has left its partition and its last
- *     reference is dropped.
+ *  4. A segment is freed (or kept for reuse) when it has left its
+ *     partition and its last reference is dropped; every reference is
+ *     dropped before seglog_free (it checks).
  *
  * Not thread-safe: every call happens on the event-loop thread.
  */
@@ -39,6 +40,8 @@
 #define SEGLOG_MAX_TOPICS     4096 /* topics are created by clients */
 #define SEGLOG_SEGMENT_BYTES  ((size_t)1 << 20) /* default segment size */
 #define SEGLOG_MAX_BATCH      ((size_t)1 << 20) /* default largest batch */
+/* Freed segments of segment_bytes kept for reuse (see seglog.c). */
+#define SEGLOG_FREE_SEGS 2
 /* What a batch costs the budget beyond its bytes: its index entry. */
 #define SEGLOG_BATCH_OVERHEAD 24
 
@@ -76,6 +79,7 @@ struct seglog_span {
  */
 int seglog_new(const struct seglog_limits *lim, const char *state_path,
     struct seglog **out);
+/* Free the log; readers must have dropped every segment reference. */
 void seglog_free(struct seglog *sl);
 
 /*

@@ -140,10 +140,15 @@ schedule(struct agg *a)
 		event_active(a->run_ev, EV_TIMEOUT, 0);
 }
 
-/* Read up to budget records (SIZE_MAX: all); 1 when more remain. */
+/*
+ * Read up to budget records (UINT64_MAX: all, untimed) for at most
+ * AGG_RUN_NS otherwise (the
+ * loop's other work waits meanwhile); 1 when more remain.
+ */
 static int
 run(struct agg *a, uint64_t budget)
 {
+	int64_t deadline = clock_mono_ns() + AGG_RUN_NS;
 	uint64_t done = 0;
 	int k, more = 0;
 
@@ -157,7 +162,9 @@ run(struct agg *a, uint64_t budget)
 			size_t len;
 			int rc;
 
-			if (done >= budget) {
+			if (done >= budget ||
+			    (done > 0 && budget != UINT64_MAX &&
+			        clock_mono_ns() > deadline)) {
 				more = 1;
 				a->next_part = part;
 				break;
@@ -198,21 +205,27 @@ static void
 on_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct agg *a = arg;
+	int64_t t0;
 
 	CHECK_MAGIC(a, AGG_MAGIC);
+	t0 = stats_loop_begin();
 	if (run(a, AGG_RECORDS_PER_RUN))
 		schedule(a);
+	stats_loop_end(LOOP_AGG, t0);
 }
 
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct agg *a = arg;
+	int64_t t0;
 
 	CHECK_MAGIC(a, AGG_MAGIC);
 	a->paused = 0;
+	t0 = stats_loop_begin();
 	if (run(a, AGG_RECORDS_PER_RUN))
 		schedule(a);
+	stats_loop_end(LOOP_AGG, t0);
 }
 
 struct agg *

@@ -10,8 +10,8 @@
  *	        decoded (feed_decode_trade, decnum_parse), agg_window_add
  *	agg_seal --> a chunk with the partitions' resume and end offsets
  *
- * Work per callback is capped (AGG_RECORDS_PER_RUN); more is done on the
- * next turn of the loop.  When the memory budget refuses a trade the
+ * Work per callback is capped (AGG_RECORDS_PER_RUN records or AGG_RUN_NS,
+ * whichever comes first); more is done on the next turn of the loop.  When the memory budget refuses a trade the
  * aggregator stops where it is (mid-batch if need be: the cursor is set
  * back to that record) and retries every AGG_RETRY_MS, while the store
  * writes and frees sealed chunks.
@@ -29,7 +29,10 @@
 #include "storage/seglog.h"
 
 #define AGG_RECORDS_PER_RUN 65536
-#define AGG_RETRY_MS        50
+/* A run also stops after this long, so a backlog never holds the loop
+ * for more than about this (the rest runs on later turns). */
+#define AGG_RUN_NS   200000
+#define AGG_RETRY_MS 50
 
 struct event_base;
 struct agg;

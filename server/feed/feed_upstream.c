@@ -247,7 +247,7 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct feed_upstream *u = arg;
 	int64_t now = clock_wall_us(), now_ms = now / 1000;
-	int64_t burst;
+	int64_t burst, t0 = stats_loop_begin();
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
 	if (u->sim_last_ms == 0)
@@ -280,6 +280,7 @@ sim_tick(evutil_socket_t fd, short what, void *arg)
 		feed_sim_ping(&u->frame);
 		deliver(u, u->frame.buf, u->frame.len, now);
 	}
+	stats_loop_end(LOOP_FEED, t0);
 }
 
 static int
@@ -357,9 +358,11 @@ static void
 replay_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct feed_upstream *u = arg;
+	int64_t t0 = stats_loop_begin();
 
 	CHECK_MAGIC(u, UPSTREAM_MAGIC);
 	replay_run(u);
+	stats_loop_end(LOOP_FEED, t0);
 }
 
 static int

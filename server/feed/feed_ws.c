@@ -648,6 +648,7 @@ static void
 read_cb(struct bufferevent *bev, void *arg)
 {
 	struct feed_ws *c = arg;
+	int64_t t0 = stats_loop_begin();
 
 	CHECK_MAGIC(c, WS_CLIENT_MAGIC);
 	c->rx_us = clock_wall_us();
@@ -665,6 +666,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(bev)));
 		break;
 	}
+	stats_loop_end(LOOP_FEED, t0);
 }
 
 static void

@@ -173,7 +173,7 @@ http_prom_covered_bytes(void)
 		n += sizeof(uint64_t);
 	return n + sizeof(stats.http_query_bucket) +
 	       sizeof(stats.http_query_count) +
-	       sizeof(stats.http_query_ns_total);
+	       sizeof(stats.http_query_ns_total) + sizeof(stats.loop);
 }
 
 static void
@@ -195,6 +195,52 @@ label_value(struct wbuf *w, const char *s)
 			continue;
 		}
 		wbuf_u8(w, (uint8_t)*s);
+	}
+}
+
+/* The event loop's callbacks, per stage (server/stats.h). */
+static void
+loop_families(struct wbuf *w)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+		double scale;
+	} f[] = {
+	    {"loop_callbacks_total", "counter",
+	        "Event loop callbacks run, by stage.",
+	        offsetof(struct loop_timing, calls), 0},
+	    {"loop_callbacks_over_100us_total", "counter",
+	        "Event loop callbacks that ran longer than 100 us, by stage.",
+	        offsetof(struct loop_timing, over_100us), 0},
+	    {"loop_callbacks_over_1ms_total", "counter",
+	        "Event loop callbacks that ran longer than 1 ms, by stage.",
+	        offsetof(struct loop_timing, over_1ms), 0},
+	    {"loop_busy_seconds_total", "counter",
+	        "Time the event loop spent in a stage's callbacks.",
+	        offsetof(struct loop_timing, ns_total), 1e-9},
+	    {"loop_callback_max_seconds", "gauge",
+	        "The longest event loop callback of a stage since start.",
+	        offsetof(struct loop_timing, max_ns), 1e-9},
+	};
+	size_t i;
+	int s;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		family(w, f[i].name, f[i].type, f[i].help);
+		for (s = 0; s < LOOP_NWORK; s++) {
+			uint64_t x;
+
+			memcpy(&x, (const char *)&stats.loop[s] + f[i].off,
+			    sizeof(x));
+			wbuf_printf(w, "finnstream_%s{stage=\"%s\"} ",
+			    f[i].name, loop_work_names[s]);
+			if (f[i].scale != 0)
+				wbuf_printf(
+				    w, "%.9f\n", (double)x * f[i].scale);
+			else
+				wbuf_printf(w, "%llu\n", (unsigned long long)x);
+		}
 	}
 }
 
@@ -287,6 +333,7 @@ http_prometheus(struct http_call *c)
 		    query_routes[r],
 		    (unsigned long long)stats.http_query_count[r]);
 	}
+	loop_families(w);
 	c->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	return 200;
 }

@@ -322,15 +322,6 @@ observe(int query, int64_t ns)
 		}
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Route, check, run the handler, answer (invariant 1). */
 static void
 on_request(struct evhttp_request *req, void *arg)
@@ -347,7 +338,7 @@ on_request(struct evhttp_request *req, void *arg)
 	struct wbuf w;
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	size_t i, body_len = evbuffer_get_length(in), n;
-	int64_t t0 = mono_ns();
+	int64_t t0 = clock_mono_ns();
 	int status, path_known = 0, head = method == EVHTTP_REQ_HEAD;
 	char allow[32] = "";
 
@@ -445,7 +436,7 @@ on_request(struct evhttp_request *req, void *arg)
 	    : method == EVHTTP_REQ_POST ? "POST"
 	    : head                      ? "HEAD"
 	                                : "other",
-	    path, status, n, (double)(mono_ns() - t0) / 1e6);
+	    path, status, n, (double)(clock_mono_ns() - t0) / 1e6);
 	http_gate_request_done(hs->gate, req, body_len);
 	evcon = evhttp_request_get_connection(req);
 	bev = evcon != NULL ? evhttp_connection_get_bufferevent(evcon) : NULL;
@@ -461,8 +452,9 @@ on_request(struct evhttp_request *req, void *arg)
 	if (bev != NULL)
 		bufferevent_flush(bev, EV_WRITE, BEV_NORMAL);
 	if (r != NULL && (r->flags & R_QUERY))
-		observe(r->query, mono_ns() - t0);
+		observe(r->query, clock_mono_ns() - t0);
 	arena_reset(&hs->arena);
+	stats_loop_end(LOOP_HTTP, t0);
 }
 
 struct http_server *

@@ -641,8 +641,12 @@ on_park_timeout(evutil_socket_t fd, short what, void *arg)
 	struct kafka_conn *c = arg;
 
 	CHECK_MAGIC(c, KAFKA_CONN_MAGIC);
-	if (c->state == KCONN_PARKED)
+	if (c->state == KCONN_PARKED) {
+		int64_t t0 = stats_loop_begin();
+
 		conn_poll_parked(c, 1);
+		stats_loop_end(LOOP_KAFKA, t0);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -824,7 +828,7 @@ conn_next_frame(struct kafka_conn *c)
 }
 
 static void
-conn_drive(struct kafka_conn *c)
+conn_serve(struct kafka_conn *c)
 {
 	int n, rc;
 
@@ -859,6 +863,16 @@ conn_drive(struct kafka_conn *c)
 out:
 	(void)conn_charge_input(c); /* releases what requests consumed */
 	conn_arm_read_timeout(c);
+}
+
+/* Serve what the connection can take now, timed for what holds the loop. */
+static void
+conn_drive(struct kafka_conn *c)
+{
+	int64_t t0 = stats_loop_begin();
+
+	conn_serve(c);
+	stats_loop_end(LOOP_KAFKA, t0);
 }
 
 /* ------------------------------------------------------------------ */

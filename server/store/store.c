@@ -225,11 +225,13 @@ static void
 on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *st = arg;
+	int64_t t0 = stats_loop_begin();
 
 	CHECK_MAGIC(st, STORE_MAGIC);
 	if (!st->failed)
 		seal(st);
 	submit(st);
+	stats_loop_end(LOOP_STORE, t0);
 }
 
 static void

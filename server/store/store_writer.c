@@ -26,6 +26,7 @@
 #include "base/err.h"
 #include "base/xmalloc.h"
 #include "server/log.h"
+#include "server/stats.h"
 #include "server/store/store_writer.h"
 #include "storage/osfile.h"
 
@@ -194,12 +195,14 @@ static void
 on_pipe(evutil_socket_t fd, short what, void *arg)
 {
 	struct store_writer *sw = arg;
+	int64_t t0 = stats_loop_begin();
 	char buf[64];
 
 	CHECK_MAGIC(sw, STORE_WRITER_MAGIC);
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	deliver(sw, 0);
+	stats_loop_end(LOOP_STORE, t0);
 }
 
 int

@@ -51,7 +51,7 @@ int_roundtrip(const int64_t *v, size_t n, int mode, size_t *len)
 }
 
 static int
-dec_roundtrip(const struct decnum *v, size_t n, size_t *len)
+dec_roundtrip_mode(const struct decnum *v, size_t n, int qmode, size_t *len)
 {
 	struct decnum *out = calloc(n, sizeof(*out));
 	struct wbuf w;
@@ -60,7 +60,7 @@ dec_roundtrip(const struct decnum *v, size_t n, size_t *len)
 	int good;
 
 	wbuf_init(&w, 0);
-	colenc_dec_encode(&w, v, n, COLENC_AUTO, &sc);
+	colenc_dec_encode(&w, v, n, qmode, &sc);
 	rbuf_init(&r, w.buf, w.len);
 	good = w.err == 0 && colenc_dec_decode(&r, out, n, &sc) == 0 &&
 	       rbuf_left(&r) == 0;
@@ -71,6 +71,12 @@ dec_roundtrip(const struct decnum *v, size_t n, size_t *len)
 	wbuf_fini(&w);
 	free(out);
 	return good;
+}
+
+static int
+dec_roundtrip(const struct decnum *v, size_t n, size_t *len)
+{
+	return dec_roundtrip_mode(v, n, COLENC_AUTO, len);
 }
 
 static void
@@ -250,6 +256,201 @@ test_dec(void)
 	ok(dec_roundtrip(v, 1, NULL), "one value (%s)", buf);
 }
 
+/* A dictionary form of a DEC column, written by hand (S 0); nrest
+ * values left out. */
+static void
+dict_form(struct wbuf *w, uint64_t nd, int64_t first, const uint64_t *gap,
+    const int64_t *ids, size_t n, const int64_t *rest, size_t nrest)
+{
+	uint64_t i;
+
+	wbuf_reset(w);
+	wbuf_u8(w, 0);
+	wbuf_u8(w, COLENC_DEC_DICT);
+	wbuf_uvarint(w, nd);
+	wbuf_varint(w, first);
+	for (i = 0; i + 1 < nd; i++)
+		wbuf_uvarint(w, gap[i]);
+	colenc_int_encode(w, ids, n, COLENC_FOR);
+	if (nrest > 0)
+		colenc_int_encode(w, rest, nrest, COLENC_FOR);
+	wbuf_uvarint(w, 0);
+}
+
+static int
+dec_form(const struct decnum *v, size_t n, size_t *len)
+{
+	struct wbuf w;
+	int form;
+
+	wbuf_init(&w, 0);
+	colenc_dec_encode(&w, v, n, COLENC_FOR, &sc);
+	form = w.err == 0 && w.len >= 2 ? w.buf[1] : -1;
+	if (len != NULL)
+		*len = w.len;
+	wbuf_fini(&w);
+	return form;
+}
+
+/* The dictionary form of DEC: golden bytes, when the encoder picks it,
+ * values left out of it, round trips with exceptions and extremes,
+ * malformed dictionaries. */
+static void
+test_dec_dict(void)
+{
+	static const int64_t lots[] = {100, 37, 100, 100, 200, 1, 500, 100, 10,
+	    50, 300, 100, 2, 100, 1000, 25};
+	static struct decnum v[4096], out[4096];
+	int64_t ids[300], rest[2] = {6, 7};
+	uint64_t gaps[300];
+	struct wbuf w;
+	struct rbuf r;
+	size_t i, len, cut, split;
+	int bad;
+
+	/* 37 and 100: 11 bytes as a dictionary, 13 as FOR. */
+	for (i = 0; i < 8; i++)
+		decnum_make((0x59 >> i) & 1 ? 37 : 100, 0, &v[i]);
+	wbuf_init(&w, 0);
+	colenc_dec_encode(&w, v, 8, COLENC_FOR, &sc);
+	golden("DEC dictionary of 37, 100, 100, 37, 37, 100, 37, 100", &w,
+	    "00ff024a3f"
+	    "00000100a6"
+	    "00");
+	ok(dec_roundtrip_mode(v, 8, COLENC_FOR, NULL), "and it round trips");
+	wbuf_reset(&w);
+	colenc_dec_encode(&w, v, 8, COLENC_DELTA, &sc);
+	ok(w.err == 0 && w.buf[1] == 0, "a DELTA column (prices) does not");
+	/* Stock volumes: round and odd lots, a block now and then. */
+	for (i = 0; i < 4096; i++)
+		decnum_make(
+		    rnd() % 500 == 0
+		        ? 2000000
+		        : lots[rnd() % (sizeof(lots) / sizeof(lots[0]))],
+		    0, &v[i]);
+	ok(dec_form(v, 4096, &len) == COLENC_DEC_DICT &&
+	        dec_roundtrip_mode(v, 4096, COLENC_FOR, NULL),
+	    "stock volumes: the dictionary form, round trip");
+	ok(len < 4096 * 5 / 8, "in %zu bytes (< 5 bits per volume)", len);
+	/* As the sim trades them: 1..99 and lots, 7% mixed lots up to
+	 * 5000: the frequent values in the dictionary, the rest aside. */
+	for (i = 0; i < 4096; i++) {
+		uint64_t x = rnd() % 100;
+
+		decnum_make(x < 55   ? 1 + (int64_t)(rnd() % 99)
+		            : x < 93 ? lots[rnd() % 16]
+		                     : 101 + (int64_t)(rnd() % 4900),
+		    0, &v[i]);
+	}
+	ok(dec_form(v, 4096, &len) == COLENC_DEC_DICT &&
+	        dec_roundtrip_mode(v, 4096, COLENC_FOR, NULL),
+	    "odd, round and mixed lots: the dictionary form, round trip");
+	wbuf_reset(&w);
+	colenc_dec_encode(&w, v, 4096, COLENC_DELTA, &sc); /* not tried */
+	split = w.len;
+	ok(w.buf[1] != COLENC_DEC_DICT && len < split,
+	    "in %zu bytes (%zu without the dictionary)", len, split);
+	/* Over half the values distinct: not tried. */
+	for (i = 0; i < 4096; i++)
+		decnum_make((int64_t)(i % 3000) * 7, 2, &v[i]);
+	ok(dec_form(v, 4096, NULL) != COLENC_DEC_DICT &&
+	        dec_roundtrip_mode(v, 4096, COLENC_FOR, NULL),
+	    "3000 distinct values in 4096: the split form, round trip");
+	/* Extremes, negatives, doubles and wider scales as exceptions,
+	 * one at row 0. */
+	for (i = 0; i < 3000; i++) {
+		static const char *const t[] = {"999999999999999999",
+		    "-999999999999999999", "-3", "1e300", "0.5", "-0"};
+		const char *s = i == 0 ? "1e300" : t[rnd() % 6];
+
+		decnum_parse(s, strlen(s), &v[i]);
+	}
+	ok(dec_form(v, 3000, NULL) == COLENC_DEC_DICT &&
+	        dec_roundtrip_mode(v, 3000, COLENC_FOR, NULL),
+	    "extremes, negatives and doubles: the dictionary form, round trip");
+	/* Every proper prefix refused. */
+	for (i = 0; i < 300; i++)
+		decnum_make(
+		    i % 9 == 0 ? (int64_t)(rnd() % 5000) : lots[rnd() % 16], 0,
+		    &v[i]);
+	decnum_parse("1e300", 5, &v[17]);
+	wbuf_reset(&w);
+	colenc_dec_encode(&w, v, 300, COLENC_FOR, &sc);
+	ok(w.buf[1] == COLENC_DEC_DICT &&
+	        dec_roundtrip_mode(v, 300, COLENC_FOR, NULL),
+	    "a dictionary with values left out and an exception");
+	for (cut = 0, bad = 0; cut < w.len; cut++) {
+		rbuf_init(&r, w.buf, cut);
+		bad += colenc_dec_decode(&r, out, 300, &sc) == 0;
+	}
+	is_int(bad, 0, "DEC dictionary: all %zu truncations refused", w.len);
+	/* Hand-made dictionaries. */
+	for (i = 0; i < 300; i++)
+		ids[i] = (int64_t)(i % 3), gaps[i] = 1;
+	dict_form(&w, 3, 5, gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == 0 && rbuf_left(&r) == 0 &&
+	        out[299].m == 7,
+	    "a hand-made dictionary decodes");
+	ids[10] = ids[20] = 3;
+	rest[0] = 9, rest[1] = 4;
+	dict_form(&w, 3, 5, gaps, ids, 300, rest, 2);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == 0 && rbuf_left(&r) == 0 &&
+	        out[10].m == 9 && out[20].m == 4 && out[21].m == 5,
+	    "and with two values left out");
+	rest[1] = 6;
+	dict_form(&w, 3, 5, gaps, ids, 300, rest, 2);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "a value left out that is in the dictionary: refused");
+	for (i = 100; i < 300; i++)
+		ids[i] = 3; /* 200 escapes: a second miniblock is missing */
+	dict_form(&w, 3, 5, gaps, ids, 300, rest, 2);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "fewer values left out than escapes: refused");
+	ids[10] = 4;
+	dict_form(&w, 3, 5, gaps, ids, 300, rest, 1);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "an id past the escape: refused");
+	for (i = 0; i < 300; i++)
+		ids[i] = (int64_t)(i % 3);
+	dict_form(&w, 0, 5, gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "an empty dictionary: refused");
+	dict_form(&w, 3, 5, gaps, ids, 2, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 2, &sc) == ERR_MALFORMED,
+	    "more values than rows: refused");
+	for (i = 0; i < 300; i++)
+		ids[i] = (int64_t)(i % 256);
+	dict_form(&w, 256, 5, gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "256 values: refused");
+	for (i = 0; i < 300; i++)
+		ids[i] = (int64_t)(i % 3);
+	gaps[1] = 0;
+	dict_form(&w, 3, 5, gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "values not increasing: refused");
+	gaps[1] = (uint64_t)decnum_pow10[18];
+	dict_form(&w, 3, 5, gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "a value past 10^18: refused");
+	gaps[1] = 1;
+	dict_form(&w, 3, -decnum_pow10[18], gaps, ids, 300, NULL, 0);
+	rbuf_init(&r, w.buf, w.len);
+	ok(colenc_dec_decode(&r, out, 300, &sc) == ERR_MALFORMED,
+	    "a first value of -10^18: refused");
+	wbuf_fini(&w);
+}
+
 static void
 test_dict(void)
 {
@@ -370,6 +571,7 @@ main(void)
 	test_golden();
 	test_int();
 	test_dec();
+	test_dec_dict();
 	test_dict();
 	test_truncation();
 	test_garbage();

@@ -200,7 +200,7 @@ test_bars_roundtrip(void)
 	wbuf_init(&w, 0);
 	for (level = 0; level < COLFILE_NLEVELS; level++) {
 		int64_t size = colfile_level_ms[level];
-		size_t n = level == 2 ? 24 : 1000;
+		size_t n = level == COLFILE_NLEVELS - 1 ? 24 : 1000;
 
 		for (i = 0; i < n; i++) {
 			struct colbar *b = &rows[i];

@@ -320,7 +320,8 @@ check_bars(struct env *e, int sym, int64_t bucket, int64_t from, int64_t to,
 static int
 check_all(struct env *e, const char *when)
 {
-	static const int64_t buckets[] = {1000, 5000, 60000, 120000, 3600000};
+	static const int64_t buckets[] = {
+	    1000, 5000, 10000, 30000, 60000, 120000, 3600000};
 	int sym, good = 1, level, levels = 0;
 	size_t b;
 
@@ -335,8 +336,9 @@ check_all(struct env *e, const char *when)
 			    T0 + 1834567, &level);
 		}
 	}
-	ok(good && levels == 7,
-	    "%s: trades and bars (1 s, 5 s, 60 s, 120 s, 1 h; levels read "
+	ok(good && levels == 15,
+	    "%s: trades and bars (1 s, 5 s, 10 s, 30 s, 60 s, 120 s, 1 h; "
+	    "levels read "
 	    "%d) equal a recomputation from %zu trades",
 	    when, levels, nall);
 	return good;
