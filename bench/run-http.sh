@@ -17,7 +17,7 @@
 #    until /grafana/query and /api/v1/series show it.
 #
 # Needs node (20+) and, from npm, @duckdb/node-api and better-sqlite3@12,
-# installed into .npm-deps/ if missing (never committed).  PIN=1 runs the
+# installed into .npm-deps/bench/ if missing (never committed).  PIN=1 runs the
 # daemon on CPU 0 and the clients on CPU 1 (taskset).  Prints RESULT
 # lines; bench/RESULTS.md records them.
 set -eu
@@ -26,7 +26,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
 rounds=${2:-3}
 work=${HTTP_BENCH_DIR:-$build/bench-http}
-npm_dir=$top/.npm-deps
+npm_dir=$top/.npm-deps/bench
 daemon=$build/finnstreamd
 sim=$build/bench/finnhub-sim
 syms=AAPL,MSFT,NVDA,TSLA,AMZN,META,BINANCE:BTCUSDT,BINANCE:ETHUSDT,BINANCE:SOLUSDT,BINANCE:XRPUSDT

@@ -1168,8 +1168,11 @@ gf_decode_series(const char *q, size_t n, int64_t now_ms, struct gf_query *out,
 			if (vn == 0)
 				t->symbols.all = 1;
 		} else if (key_is(k, kn, "from")) {
-			if (vn > 0 && (rc = param_time(v, vn, "from", now_ms,
-			                   &out->from_ms, e)) != 0)
+			out->from_all = vn == 3 && memcmp(v, "all", 3) == 0;
+			if (out->from_all)
+				out->from_ms = 0;
+			else if (vn > 0 && (rc = param_time(v, vn, "from",
+			                        now_ms, &out->from_ms, e)) != 0)
 				return rc;
 			have_from = vn > 0;
 		} else if (key_is(k, kn, "to")) {

@@ -124,7 +124,9 @@ struct gf_query {
 	struct gf_target *targets;
 	size_t nfilters;
 	struct gf_filter *filters;
-	int rows; /* /api/v1/series: format=rows (an array of objects) */
+	int rows;     /* /api/v1/series: format=rows (an array of objects) */
+	int from_all; /* /api/v1/series: from=all (the oldest data retained;
+	                 from_ms is 0 until the engine knows it) */
 };
 
 /*

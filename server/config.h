@@ -47,6 +47,8 @@ struct config {
 	int64_t log_retention_ms;
 	char *http_listen;
 	char *http_auth_token; /* secret: never logged */
+	char *http_web_dir;
+	char *http_chart_dir; /* NULL: none */
 	char *data_dir;
 	int store_fsync; /* enum store_fsync */
 	int log_level;

@@ -17,6 +17,10 @@
 #define MIB    (KIB * 1024)
 #define GIB    (MIB * 1024)
 
+#ifndef FINNSTREAM_WEB_DIR /* set by the Makefile: $(pkgdatadir)/web */
+#define FINNSTREAM_WEB_DIR "web"
+#endif
+
 const struct config_option config_options[] = {
     {"token", CONFIG_STRING,
         CONFIG_F_SECRET | CONFIG_F_NOCMDLINE | CONFIG_F_NULLABLE, 0, 0, NULL,
@@ -54,6 +58,12 @@ const struct config_option config_options[] = {
     {"http_auth_token", CONFIG_STRING, CONFIG_F_SECRET | CONFIG_F_NULLABLE, 0,
         0, NULL, OFF(http_auth_token),
         "bearer token HTTP clients must send, /healthz excepted [off]"},
+    {"http_web_dir", CONFIG_STRING, 0, 0, 0, FINNSTREAM_WEB_DIR,
+        OFF(http_web_dir), "folder of the chart page's files (GET /, /ui/)"},
+    {"http_chart_dir", CONFIG_STRING, CONFIG_F_NULLABLE, 0, 0, NULL,
+        OFF(http_chart_dir),
+        "folder of uPlot's dist files, served at /vendor/uplot/ for the "
+        "chart page [none: the page says what to install]"},
     {"data_dir", CONFIG_STRING, 0, 0, 0, "./data", OFF(data_dir),
         "directory for the store (data_dir/store) and the log's offsets"},
     {"store_fsync", CONFIG_FSYNC, 0, 0, 0, "interval", OFF(store_fsync),

@@ -404,7 +404,11 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 	        strcmp(oc->http_auth_token, nc->http_auth_token) != 0) ||
 	    oc->http_max_body_bytes != nc->http_max_body_bytes ||
 	    oc->http_max_connections != nc->http_max_connections ||
-	    oc->http_timeout_ms != nc->http_timeout_ms)
+	    oc->http_timeout_ms != nc->http_timeout_ms ||
+	    strcmp(oc->http_web_dir, nc->http_web_dir) != 0 ||
+	    (oc->http_chart_dir == NULL) != (nc->http_chart_dir == NULL) ||
+	    (oc->http_chart_dir != NULL &&
+	        strcmp(oc->http_chart_dir, nc->http_chart_dir) != 0))
 		log_warn("SIGHUP: the http_ keys change only on restart");
 	if (oc->store_fsync != nc->store_fsync ||
 	    oc->store_flush_ms != nc->store_flush_ms ||

@@ -1747,6 +1747,39 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+int64_t
+colstore_oldest_ms(const struct colstore *cs)
+{
+	const struct agg_sym *s;
+	int64_t t = INT64_MAX;
+	size_t i, j;
+
+	for (i = 0; i < cs->nfiles; i++) {
+		const struct rfile *f = &cs->files[i];
+
+		if (f->table != COLFILE_BARS || f->day < cs->floor[1])
+			continue;
+		for (j = 0; j < f->nb; j++) /* 1 s bars: coarser start early */
+			if (f->b[j].level == 0 && f->b[j].min_t < t)
+				t = f->b[j].min_t;
+	}
+	for (i = 0; i < cs->nchunks; i++)
+		for (j = 0; j < cs->chunks[i].c->nparts; j++) {
+			const struct agg_part *p = &cs->chunks[i].c->parts[j];
+
+			if (p->ntrades > 0 && p->min_t < t)
+				t = p->min_t;
+			if (p->nbars > 0 && p->bars[0].t < t)
+				t = p->bars[0].t;
+		}
+	if (cs->win != NULL)
+		for (i = 0; (s = agg_window_sym_at(cs->win, i)) != NULL; i++)
+			for (j = 0; j < s->ntrades; j++)
+				if (s->t[j] < t)
+					t = s->t[j];
+	return t;
+}
+
 size_t
 colstore_symbols(struct colstore *cs, const char ***out)
 {

@@ -310,6 +310,13 @@ int colstore_latest_trades(struct colstore *cs, const struct colstore_query *q,
 size_t colstore_symbols(struct colstore *cs, const char ***out);
 
 /*
+ * The time of the oldest data retained (ms): the earliest 1 s bar of
+ * the day files past the retention floor, the chunks in memory and the
+ * window's pending trades; INT64_MAX when there is none.
+ */
+int64_t colstore_oldest_ms(const struct colstore *cs);
+
+/*
  * A bucket for a chart of range_ms shown in at most max_points points:
  * the smallest multiple of 1 s that keeps within max_points, rounded up
  * to a multiple of 10 s, 60 s or 3600 s when it is at least that long,

@@ -115,8 +115,9 @@ struct http_call {
 	int64_t now_ms;    /* wall clock at arrival */
 	struct arena *arena;
 	struct wbuf *w;
-	const char *content_type; /* of the answer: JSON unless set */
-	int cacheable;            /* 0: Cache-Control: no-store */
+	const char *content_type;  /* of the answer: JSON unless set */
+	const char *cache_control; /* NULL: no-store */
+	const char *path;          /* the request's path (not decoded) */
 };
 
 /* A route handler: writes the body and returns the HTTP status. */
@@ -161,6 +162,9 @@ int http_grafana_tag_values(struct http_call *c);
 int http_series(struct http_call *c);
 int http_prometheus(struct http_call *c);
 int http_healthz(struct http_call *c);
+int http_static_page(struct http_call *c);
+int http_static_ui(struct http_call *c);
+int http_static_vendor(struct http_call *c);
 
 /* ------------------------------------------------------------------ */
 /* The query engine (http_query.c) */

@@ -6,10 +6,29 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <string.h>
 
 #include "proto/grafana_req.h"
 #include "server/http/http_int.h"
+
+/*
+ * from=all: from the oldest data retained (to the second), or the
+ * default range before `to` when there is none (or it is not older).
+ */
+static void
+from_oldest(struct http_call *c, struct gf_query *q)
+{
+	struct colstore *cs = http_colstore(c->hs);
+	int64_t t = cs != NULL ? colstore_oldest_ms(cs) : INT64_MAX;
+
+	if (t != INT64_MAX && t >= 0 && t < q->to_ms)
+		q->from_ms = t - t % 1000;
+	else
+		q->from_ms = q->to_ms >= GF_DEFAULT_RANGE
+		                 ? q->to_ms - GF_DEFAULT_RANGE
+		                 : 0;
+}
 
 int
 http_series(struct http_call *c)
@@ -23,5 +42,7 @@ http_series(struct http_call *c)
 	if ((rc = gf_decode_series(
 	         qs, strlen(qs), c->now_ms, &q, c->arena, &e)) != 0)
 		return http_decode_error(c, rc, &e);
+	if (q.from_all)
+		from_oldest(c, &q);
 	return http_query_series(c, &q);
 }

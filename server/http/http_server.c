@@ -58,6 +58,7 @@
 
 #define R_AUTH  0x1 /* needs the bearer token when one is configured */
 #define R_QUERY 0x2 /* counted in the query latency histogram */
+#define R_TREE  0x4 /* path is a folder: serves every path under it */
 
 struct http_route {
 	int method; /* enum evhttp_cmd_type; GET routes also answer HEAD */
@@ -86,6 +87,10 @@ static const struct http_route routes[] = {
         STATS_QUERY_SERIES},
     {EVHTTP_REQ_GET, "/metrics", http_prometheus, R_AUTH, 0},
     {EVHTTP_REQ_GET, "/healthz", http_healthz, 0, 0},
+    /* the chart page (http_static.c): no token, it holds no data */
+    {EVHTTP_REQ_GET, "/", http_static_page, 0, 0},
+    {EVHTTP_REQ_GET, "/ui/", http_static_ui, R_TREE, 0},
+    {EVHTTP_REQ_GET, "/vendor/uplot/", http_static_vendor, R_TREE, 0},
 };
 
 /* Upper bounds of the query latency histogram, seconds. */
@@ -177,6 +182,8 @@ reason(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -354,8 +361,12 @@ on_request(struct evhttp_request *req, void *arg)
 	c.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (path == NULL || path[0] == '\0')
 		path = "/";
+	c.path = path;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if ((routes[i].flags & R_TREE)
+		        ? strncmp(
+		              routes[i].path, path, strlen(routes[i].path)) != 0
+		        : strcmp(routes[i].path, path) != 0)
 			continue;
 		path_known = 1;
 		snprintf(allow, sizeof(allow), "%s",
@@ -405,7 +416,9 @@ on_request(struct evhttp_request *req, void *arg)
 	evhttp_add_header(oh, "Content-Type",
 	    c.content_type != NULL ? c.content_type
 	                           : "application/json; charset=utf-8");
-	evhttp_add_header(oh, "Cache-Control", "no-store");
+	evhttp_add_header(oh, "Cache-Control",
+	    c.cache_control != NULL ? c.cache_control : "no-store");
+	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
 	n = w.len;
 	if (head) { /* evhttp would send a body even to HEAD */
 		char len[24];

@@ -284,6 +284,16 @@ sub all_checks {
 	    0 + $_->[3], $_->[4]] } @want],
 	    "$tag trades_table: the newest trades, newest first");
 
+	# from=all: from the oldest data retained, to the second.
+	{
+		my ($min) = sort { $a <=> $b } map { $_->[1] } @trades;
+		my ($c, $ja) = $h->get('/api/v1/series?metric=price&symbols='
+		    . 'TST:AAA&from=all&points=100');
+		is($c, 200, "$tag series from=all");
+		is($ja->{from}, $min - $min % 1000,
+		    "$tag series from=all: from the oldest trade's second");
+	}
+
 	# /api/v1/series: the same data as columns.
 	($f, $t) = ($T0 + 60000, $T0 + 360000);
 	my $jr;

@@ -501,6 +501,19 @@ test_series(void)
 	    "a time that is no time");
 	is_int(ds("metric=price&running=perhaps", &q, &e), ERR_MALFORMED,
 	    "running not a boolean");
+	is_int(ds("metric=price&from=all", &q, &e), 0, "from=all");
+	ok(q.from_all && q.from_ms == 0 && q.to_ms == NOW,
+	    "from=all: left to the engine, to now");
+	is_int(ds("metric=price&from=1000&from=all&to=2000", &q, &e), 0,
+	    "from=all after another from");
+	ok(q.from_all, "  the last one counts");
+	is_int(ds("metric=price&from=all&from=1000&to=2000", &q, &e), 0,
+	    "another from after from=all");
+	ok(!q.from_all && q.from_ms == 1000, "  the last one counts");
+	is_int(ds("metric=price&from=alll", &q, &e), ERR_MALFORMED,
+	    "from=alll is no time");
+	is_int(ds("metric=price&from=al", &q, &e), ERR_MALFORMED,
+	    "nor from=al");
 }
 
 int
