@@ -125,36 +125,34 @@ http_static_page(struct http_call *c)
 	return rc < 0 ? 200 : rc;
 }
 
-int
-http_static_ui(struct http_call *c)
+/* A file of dir by its plain name after prefix, or 404 saying missing. */
+static int
+serve_tree(struct http_call *c, const char *prefix, const char *dir,
+    const char *key, const char *missing)
 {
 	const char *name;
 	size_t len;
 	int rc = 0;
 
-	if (webpath_name(c->path, strlen(c->path), "/ui/", &name, &len) == 0)
-		rc = serve(c, http_config(c->hs)->http_web_dir, "http_web_dir",
-		    name, len);
+	if (webpath_name(c->path, strlen(c->path), prefix, &name, &len) == 0)
+		rc = serve(c, dir, key, name, len);
 	if (rc == 0)
-		return not_found(c, "no such file of the chart page");
+		return not_found(c, missing);
 	return rc < 0 ? 200 : rc;
+}
+
+int
+http_static_ui(struct http_call *c)
+{
+	return serve_tree(c, "/ui/", http_config(c->hs)->http_web_dir,
+	    "http_web_dir", "no such file of the chart page");
 }
 
 int
 http_static_vendor(struct http_call *c)
 {
-	const char *name;
-	size_t len;
-	int rc = 0;
-
-	if (webpath_name(
-	        c->path, strlen(c->path), "/vendor/uplot/", &name, &len) == 0)
-		rc = serve(c, http_config(c->hs)->http_chart_dir,
-		    "http_chart_dir", name, len);
-	if (rc == 0)
-		return not_found(c,
-		    "the chart library (uPlot) is not installed: install it "
-		    "(npm install uplot) and name its dist folder in "
-		    "http_chart_dir");
-	return rc < 0 ? 200 : rc;
+	return serve_tree(c, "/vendor/uplot/",
+	    http_config(c->hs)->http_chart_dir, "http_chart_dir",
+	    "the chart library (uPlot) is not installed: install it (npm "
+	    "install uplot) and name its dist folder in http_chart_dir");
 }

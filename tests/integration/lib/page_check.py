@@ -8,8 +8,9 @@ panel data-metric, data-points, data-last, data-loaded-t, data-last-t),
 and finally a line {"done": ...} with the page's navigation timing.
 A prompt() (the page asking for the token) is answered with
 --prompt-text and counted.  --screenshot FILE saves a PNG at the end.
-For benchmarks: --reloads N first loads the page N times without the
-HTTP cache (one {"reload": ...} line of timing each), and --pages N
+For benchmarks: --reloads N first loads the page N times in the same tab
+without the HTTP cache (one {"reload": ...} line of timing each; the
+first also starts the page's renderer process), and --pages N
 keeps N tabs of URL open while it watches the first.
 
 Exit status: 0, or 2 when Chromium cannot start here (the caller skips
@@ -200,7 +201,6 @@ async def run(o):
                         break
                 print(json.dumps({'reload': i, 'timing': timing}),
                       flush=True)
-                await p.call('Page.navigate', url='about:blank')
                 await asyncio.sleep(0.2)
             if o.pages > 1:
                 await open_more(o, port, o.pages - 1)
