@@ -237,7 +237,11 @@ struct rfile {
 struct rchunk {
 	struct agg_chunk *c;
 	uint64_t seq;
-	uint32_t *sids; /* the symbol id of each part */
+	uint32_t *sids;       /* the symbol id of each part */
+	int64_t min_t, max_t; /* of its trades (min > max: none) */
+	int64_t pmax;         /* the largest max_t of it and every earlier
+	                         chunk: a scan starts at the first that
+	                         reaches its from (chunks_from) */
 };
 
 /*
@@ -551,6 +555,65 @@ colstore_free(struct colstore *cs)
 	free(cs);
 }
 
+/* min_t, max_t and pmax of chunk i (after those of chunk i - 1). */
+static void
+chunk_bounds(struct colstore *cs, size_t i)
+{
+	struct rchunk *ch = &cs->chunks[i];
+	size_t k;
+
+	ch->min_t = INT64_MAX;
+	ch->max_t = INT64_MIN;
+	for (k = 0; k < ch->c->nparts; k++) {
+		const struct agg_part *p = &ch->c->parts[k];
+
+		if (p->ntrades == 0)
+			continue;
+		if (p->min_t < ch->min_t)
+			ch->min_t = p->min_t;
+		if (p->max_t > ch->max_t)
+			ch->max_t = p->max_t;
+	}
+	ch->pmax = i > 0 && cs->chunks[i - 1].pmax > ch->max_t
+	               ? cs->chunks[i - 1].pmax
+	               : ch->max_t;
+}
+
+/* The first chunk that may hold a trade at or after from: every chunk
+ * before it ends before from. */
+static size_t
+chunks_from(const struct colstore *cs, int64_t from)
+{
+	size_t lo = 0, hi = cs->nchunks, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cs->chunks[mid].pmax < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first part of c for sym (parts are sorted by symbol, then day);
+ * c->nparts when it has none. */
+static size_t
+part_find(const struct agg_chunk *c, const char *sym)
+{
+	size_t lo = 0, hi = c->nparts, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(c->parts[mid].sym, sym) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nparts && strcmp(c->parts[lo].sym, sym) == 0 ? lo
+	                                                            : c->nparts;
+}
+
 void
 colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 {
@@ -566,10 +629,14 @@ colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 	cs->chunks[cs->nchunks].seq = seq;
 	cs->chunks[cs->nchunks].sids =
 	    xreallocarray(NULL, c->nparts ? c->nparts : 1, sizeof(uint32_t));
-	for (i = 0; i < c->nparts; i++)
+	for (i = 0; i < c->nparts; i++) {
+		/* part_find's order (agg_window.h) */
+		ASSERT(i == 0 ||
+		       strcmp(c->parts[i - 1].sym, c->parts[i].sym) <= 0);
 		cs->chunks[cs->nchunks].sids[i] =
 		    sym_id(cs, c->parts[i].sym, c->parts[i].symlen, 1);
-	cs->nchunks++;
+	}
+	chunk_bounds(cs, cs->nchunks++);
 	tview_add_chunk(cs, c);
 }
 
@@ -610,6 +677,8 @@ colstore_apply(struct colstore *cs, struct colstore_done *d)
 		cs->chunks[k] = cs->chunks[i];
 	if (k < cs->nchunks) {
 		cs->nchunks = k;
+		for (i = 0; i < k; i++)
+			chunk_bounds(cs, i);
 		tview_rebuild(cs);
 	}
 	colstore_done_fini(d);
@@ -1115,14 +1184,18 @@ memory_rows(struct colstore *cs, struct colstore_result *r, const char *sym,
 	int rc;
 
 	memset(&cc, 0, sizeof(cc));
-	for (i = 0; i < cs->nchunks && sid != UINT32_MAX; i++) {
+	for (i = chunks_from(cs, from); i < cs->nchunks && sid != UINT32_MAX;
+	     i++) {
 		const struct agg_chunk *c = cs->chunks[i].c;
 
-		for (k = 0; k < c->nparts; k++) {
+		if (cs->chunks[i].max_t < from || cs->chunks[i].min_t >= to)
+			continue;
+		for (k = part_find(c, sym); k < c->nparts; k++) {
 			const struct agg_part *p = &c->parts[k];
 
-			if (p->day < d0 || p->day > d1 ||
-			    cs->chunks[i].sids[k] != sid)
+			if (cs->chunks[i].sids[k] != sid)
+				break;
+			if (p->day < d0 || p->day > d1)
 				continue;
 			for (j = 0; j < p->ntrades; j++)
 				if (p->t[j] >= from && p->t[j] < to &&
@@ -1638,17 +1711,22 @@ colstore_latest_trades(struct colstore *cs, const struct colstore_query *q,
 				ns++;
 			}
 		}
-		for (k = 0; k < cs->nchunks && rc == 0; k++) {
+		for (k = chunks_from(cs, from); k < cs->nchunks && rc == 0;
+		     k++) {
 			const struct agg_chunk *c = cs->chunks[k].c;
 			size_t j;
 
-			for (j = 0; j < c->nparts; j++) {
+			if (cs->chunks[k].max_t < from ||
+			    cs->chunks[k].min_t >= to)
+				continue;
+			for (j = part_find(c, sym); j < c->nparts; j++) {
 				const struct agg_part *p = &c->parts[j];
 
+				if (cs->chunks[k].sids[j] != sid)
+					break;
 				if (p->day < d0 || p->day > d1 ||
 				    p->ntrades == 0 || p->max_t < from ||
-				    p->min_t >= to ||
-				    cs->chunks[k].sids[j] != sid)
+				    p->min_t >= to)
 					continue;
 				SRC_ROOM();
 				srcs[ns].max_t = p->max_t;

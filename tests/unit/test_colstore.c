@@ -711,6 +711,53 @@ test_latest_and_symbols(void)
 	env_close(&e);
 }
 
+/*
+ * Many chunks in memory (nothing compacted), late trades among them
+ * and chunks of an older backfill between them: narrow scans (a live panel's "what is new") skip the chunks before
+ * their range and still find every trade, the late ones too.
+ */
+static void
+test_narrow_scans(void)
+{
+	struct env e;
+	int64_t now;
+	size_t i, first = nall, bad = 0, chunks;
+	int round;
+
+	memset(&e, 0, sizeof(e));
+	env_open(&e, 1000000000);
+	now = T0 + 3 * 3600000;
+	for (round = 0; round < 80; round++) {
+		if (round % 20 == 10) { /* a chunk of a backfill, older */
+			int64_t back = now - 1800000;
+
+			add_trades(&e, 50, &back);
+		} else {
+			add_trades(
+			    &e, 20 + (size_t)(xorshift64s(&seed) % 100), &now);
+		}
+		if (flush(&e, now) != 0)
+			bad++;
+	}
+	chunks = colstore_chunks(e.cs);
+	ok(bad == 0 && chunks >= 80, "80 flushes, %zu chunks held", chunks);
+	add_trades(&e, 50, &now); /* and some in the window */
+	for (i = 0; i < 300; i++) {
+		const struct ref *r =
+		    &all[first + xorshift64s(&seed) % (nall - first)];
+		int64_t from = r->t - (int64_t)(xorshift64s(&seed) % 2000);
+		int64_t to = from + 1 + (int64_t)(xorshift64s(&seed) % 3000);
+
+		bad += !check_trades(&e, r->sym, from, to);
+	}
+	is_int(bad, 0, "300 narrow scans equal a recomputation");
+	bad = 0;
+	for (i = 0; i < NSYM; i++)
+		bad += !check_trades(&e, (int)i, now - 1000, now + 1);
+	is_int(bad, 0, "the last second of every symbol");
+	env_close(&e);
+}
+
 static void
 test_retention(void)
 {
@@ -802,6 +849,7 @@ main(void)
 	test_torn();
 	test_faults();
 	test_latest_and_symbols();
+	test_narrow_scans();
 	test_retention();
 	test_damage_and_dump();
 	is_int(membudget_used(&mb), 0, "every byte charged was released");
