@@ -98,6 +98,10 @@
 /* Per read() call: what arrives is charged to the budget after it is
  * read, so this bounds how far one read can run ahead of the charge. */
 #define KAFKA_CONN_READ_CHUNK ((size_t)256 << 10)
+/* A request that spans the input's chains is copied into one buffer
+ * shared by every connection (requests are handled one at a time); it
+ * is kept for the next one up to this size. */
+#define KAFKA_FRAME_KEEP ((size_t)4 << 20)
 /* Longest wait a Fetch may ask for (kafkajs asks 5 s, librdkafka 0.5 s). */
 #define KAFKA_MAX_WAIT_MS 300000
 /* How long a closing connection may take to flush its last responses. */
@@ -162,6 +166,8 @@ struct kafka_server {
 	struct kafka_coord *coord;
 	struct kafka_uuid *topic_ids; /* by seglog topic index (a cache) */
 	size_t ntopic_ids;
+	uint8_t *frame;  /* a request's bytes made contiguous (frame_bytes) */
+	size_t framecap; /* charged to max_memory */
 };
 
 /* The dispatch table: what this broker serves, and advertises. */
@@ -759,6 +765,45 @@ fail:
 	return KAFKA_CLOSE;
 }
 
+/*
+ * The first flen bytes of in, contiguous: in place when one chain holds
+ * them, else copied into the server's frame buffer (evbuffer_pullup
+ * would allocate a new chain of flen bytes for every such request, and
+ * fault its pages in: a third of Produce's time with 256 KiB reads).
+ * NULL when the copy cannot be had.
+ */
+static const uint8_t *
+frame_bytes(struct kafka_server *ks, struct evbuffer *in, size_t flen)
+{
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(in, (ev_ssize_t)flen, NULL, &v, 1) == 1)
+		return v.iov_base;
+	if (flen > ks->framecap) {
+		free(ks->frame);
+		membudget_release(&membudget_global, ks->framecap);
+		ks->framecap = 0;
+		if ((ks->frame = malloc(flen)) == NULL)
+			return NULL;
+		ks->framecap = flen;
+		membudget_force(&membudget_global, flen);
+	}
+	evbuffer_copyout(in, ks->frame, flen);
+	return ks->frame;
+}
+
+/* After a request: a frame buffer past KAFKA_FRAME_KEEP is given back. */
+static void
+frame_done(struct kafka_server *ks)
+{
+	if (ks->framecap > KAFKA_FRAME_KEEP) {
+		free(ks->frame);
+		ks->frame = NULL;
+		membudget_release(&membudget_global, ks->framecap);
+		ks->framecap = 0;
+	}
+}
+
 /* Handle the next whole frame of the input: 1 handled, 0 need more
  * bytes, KAFKA_CLOSE-style negative on a framing error. */
 static int
@@ -767,7 +812,7 @@ conn_next_frame(struct kafka_conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t have = evbuffer_get_length(in), flen = 0;
 	uint8_t prefix[4];
-	uint8_t *p;
+	const uint8_t *p;
 	int rc;
 
 	if (have < sizeof(prefix))
@@ -809,7 +854,7 @@ conn_next_frame(struct kafka_conn *c)
 		}
 		return 0;
 	}
-	if ((p = evbuffer_pullup(in, (ev_ssize_t)flen)) == NULL) {
+	if ((p = frame_bytes(c->ks, in, flen)) == NULL) {
 		log_cwarn(c->peer,
 		    "kafka: out of memory for a %zu-byte "
 		    "request: closing the connection",
@@ -818,6 +863,7 @@ conn_next_frame(struct kafka_conn *c)
 	}
 	rc = conn_request(c, p, flen);
 	evbuffer_drain(in, flen);
+	frame_done(c->ks);
 	if (c->w.cap > KAFKA_CONN_WBUF_KEEP) {
 		wbuf_fini(&c->w);
 		wbuf_init(&c->w, 0);
@@ -1238,6 +1284,8 @@ kafka_server_free(struct kafka_server *ks)
 	kafka_coord_free(ks->coord);
 	free(ks->topic_ids);
 	free(ks->woken);
+	free(ks->frame);
+	membudget_release(&membudget_global, ks->framecap);
 	ks->magic = 0;
 	config_unref(ks->cfg);
 	free(ks);
