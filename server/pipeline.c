@@ -377,8 +377,14 @@ pipeline_start(
 		rc = ERR_NOMEM;
 		goto fail;
 	}
-	log_info("watch the trades: kcat -b %s -t %s -C", cfg->kafka_advertised,
-	    cfg->topic);
+	{
+		const char *host;
+		int port;
+
+		kafka_server_advertised(p->kafka, &host, &port);
+		log_info("watch the trades: kcat -b %s:%d -t %s -C", host, port,
+		    cfg->topic);
+	}
 	*out = p;
 	return 0;
 fail:

@@ -122,10 +122,6 @@ int kafka_reply_end(struct kafka_req_ctx *ctx);
 int kafka_topic_lookup(struct kafka_req_ctx *ctx, struct kafka_str name,
     int create, const char *why, struct seglog_topic **out);
 
-/* The host and port Metadata advertises for this broker. */
-void kafka_server_advertised(
-    const struct kafka_server *ks, const char **host, int *port);
-
 /*
  * A topic's id (KIP-516), for Metadata v10+ and Fetch v13+: derived from
  * its name (SHA-256, as a version 8 UUID), so it is stable across

@@ -13,6 +13,7 @@
 #include "proto/kafka_frame.h"
 #include "proto/kafka_group_msgs.h"
 #include "server/kafka/kafka_api.h"
+#include "server/kafka/kafka_server.h"
 #include "server/kafka/kafka_coord.h"
 
 static int

@@ -18,6 +18,7 @@
 #include "proto/kafka_frame.h"
 #include "proto/kafka_msgs.h"
 #include "server/kafka/kafka_api.h"
+#include "server/kafka/kafka_server.h"
 #include "storage/seglog.h"
 
 static const int32_t self_node[1] = {KAFKA_NODE_ID};

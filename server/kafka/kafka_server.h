@@ -39,6 +39,11 @@ int kafka_server_listen(struct kafka_server *ks);
 /* The bound port (useful when kafka_listen ends in :0), 0 before listen. */
 int kafka_server_port(const struct kafka_server *ks);
 
+/* The host and port Metadata advertises for this broker (after listen:
+ * kafka_advertised, else the bound address). */
+void kafka_server_advertised(
+    const struct kafka_server *ks, const char **host, int *port);
+
 /* Accept no new connection; open ones keep being served. */
 void kafka_server_stop_accepting(struct kafka_server *ks);
 

@@ -104,6 +104,9 @@ my $d = Daemon->new(args => ['--feed', 'finnhub', '--feed_url',
     env => {FINNHUB_TOKEN => $secret});
 ok($d->log_like(qr/reconnect|refused|connect/i, 5),
     'finnhub feed retries an unreachable upstream') or diag($d->log);
+my ($watch) = $d->log =~ /watch the trades: kcat -b (\S+) -t trades -C/;
+is($watch, '127.0.0.1:' . $d->port,
+    'the kcat hint names the bound port (kafka_listen :0)');
 is($d->stop, 0, 'SIGTERM: exit 0');
 unlike($d->log, qr/\Q$secret\E/, 'the token appears in no log line');
 
