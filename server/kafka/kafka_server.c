@@ -166,8 +166,9 @@ struct kafka_server {
 	struct kafka_coord *coord;
 	struct kafka_uuid *topic_ids; /* by seglog topic index (a cache) */
 	size_t ntopic_ids;
-	uint8_t *frame;  /* a request's bytes made contiguous (frame_bytes) */
-	size_t framecap; /* charged to max_memory */
+	uint8_t *frame; /* a request's bytes made contiguous (frame_bytes) */
+	size_t framecap;
+	size_t framecharged; /* charged to max_memory while in use */
 };
 
 /* The dispatch table: what this broker serves, and advertises. */
@@ -781,25 +782,27 @@ frame_bytes(struct kafka_server *ks, struct evbuffer *in, size_t flen)
 		return v.iov_base;
 	if (flen > ks->framecap) {
 		free(ks->frame);
-		membudget_release(&membudget_global, ks->framecap);
 		ks->framecap = 0;
 		if ((ks->frame = malloc(flen)) == NULL)
 			return NULL;
 		ks->framecap = flen;
-		membudget_force(&membudget_global, flen);
 	}
 	evbuffer_copyout(in, ks->frame, flen);
+	membudget_force(&membudget_global, flen);
+	ks->framecharged = flen;
 	return ks->frame;
 }
 
-/* After a request: a frame buffer past KAFKA_FRAME_KEEP is given back. */
+/* After a request: the copy's charge goes, and a frame buffer past
+ * KAFKA_FRAME_KEEP is given back (the one kept is a fixed overhead). */
 static void
 frame_done(struct kafka_server *ks)
 {
+	membudget_release(&membudget_global, ks->framecharged);
+	ks->framecharged = 0;
 	if (ks->framecap > KAFKA_FRAME_KEEP) {
 		free(ks->frame);
 		ks->frame = NULL;
-		membudget_release(&membudget_global, ks->framecap);
 		ks->framecap = 0;
 	}
 }
@@ -1285,7 +1288,6 @@ kafka_server_free(struct kafka_server *ks)
 	free(ks->topic_ids);
 	free(ks->woken);
 	free(ks->frame);
-	membudget_release(&membudget_global, ks->framecap);
 	ks->magic = 0;
 	config_unref(ks->cfg);
 	free(ks);
