@@ -512,8 +512,8 @@ test_series(void)
 	ok(!q.from_all && q.from_ms == 1000, "  the last one counts");
 	is_int(ds("metric=price&from=alll", &q, &e), ERR_MALFORMED,
 	    "from=alll is no time");
-	is_int(ds("metric=price&from=al", &q, &e), ERR_MALFORMED,
-	    "nor from=al");
+	is_int(
+	    ds("metric=price&from=al", &q, &e), ERR_MALFORMED, "nor from=al");
 }
 
 int
