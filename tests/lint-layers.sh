@@ -6,7 +6,7 @@
 #   base/               errors, assertions, allocation, checksums, clocks
 #   proto/              pure codecs
 #   storage/            the log and the store (no event loop)
-#   server/{log,config,stats}.[ch]   the services every stage uses
+#   server/{log,config,stats,listen}.[ch]   the services every stage uses
 #   server/STAGE/       one folder per pipeline stage
 #   server/*            the core: main.c, pipeline.c
 #
@@ -24,7 +24,7 @@ layer() {
 	proto/*) echo 1 ;;
 	storage/*) echo 2 ;;
 	server/log.[ch] | server/config.[ch] | server/config_table.c | \
-	    server/stats.[ch]) echo 3 ;;
+	    server/stats.[ch] | server/listen.[ch]) echo 3 ;;
 	server/*/*) echo 4 ;;
 	server/*) echo 5 ;;
 	*) echo 9 ;;

@@ -53,6 +53,7 @@
 #include "server/config.h"
 #include "server/http/http.h"
 #include "server/http/http_int.h"
+#include "server/listen.h"
 #include "server/log.h"
 #include "server/stats.h"
 
@@ -516,85 +517,28 @@ http_server_new(struct event_base *base, const struct config *cfg,
 	return hs;
 }
 
-static void
-format_addr(const struct sockaddr *sa, char *buf, size_t size, int *port)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)sa;
-
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		*port = ntohs(in6->sin6_port);
-		snprintf(buf, size, "[%s]:%d", host, *port);
-	} else {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		*port = ntohs(in->sin_port);
-		snprintf(buf, size, "%s:%d", host, *port);
-	}
-}
-
 int
 http_server_listen(struct http_server *hs)
 {
-	struct evutil_addrinfo hints, *res = NULL;
 	struct evconnlistener *lis;
-	struct sockaddr_storage ss;
-	ev_socklen_t sslen = sizeof(ss);
-	char host[256], portstr[16], bound[INET6_ADDRSTRLEN + 16];
-	int port, gai, rc = 0;
+	char bound[LISTEN_ADDR_MAX];
+	int rc;
 
 	CHECK_MAGIC(hs, HTTP_SERVER_MAGIC);
-	if (config_split_hostport(
-	        hs->cfg->http_listen, host, sizeof(host), &port) != 0) {
-		log_err("http_listen \"%s\" is not HOST:PORT",
-		    hs->cfg->http_listen);
-		return ERR_CONFIG;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if ((gai = evutil_getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		log_err("http_listen %s: %s", hs->cfg->http_listen,
-		    evutil_gai_strerror(gai));
-		return ERR_CONFIG;
-	}
-	lis = evconnlistener_new_bind(hs->base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    -1, res->ai_addr, (int)res->ai_addrlen);
-	if (lis == NULL) {
-		rc = errno != 0 ? -errno : -EADDRNOTAVAIL;
-		log_err("http: cannot listen on %s: %s", hs->cfg->http_listen,
-		    err_str(rc));
-		goto out;
-	}
+	if ((rc = listen_bind(hs->base, "http", "http_listen",
+	         hs->cfg->http_listen, NULL, NULL, &lis, bound, &hs->port)) !=
+	    0)
+		return rc;
 	if ((hs->bound = evhttp_bind_listener(hs->http, lis)) == NULL) {
 		evconnlistener_free(lis);
-		rc = ERR_NOMEM;
 		log_err("http: cannot listen on %s: out of memory",
 		    hs->cfg->http_listen);
-		goto out;
+		return ERR_NOMEM;
 	}
 	http_gate_set_listener(hs->gate, lis);
-	if (getsockname(evconnlistener_get_fd(lis), (struct sockaddr *)&ss,
-	        &sslen) == 0) {
-		format_addr(
-		    (struct sockaddr *)&ss, bound, sizeof(bound), &hs->port);
-	} else {
-		snprintf(bound, sizeof(bound), "%s", hs->cfg->http_listen);
-		hs->port = port;
-	}
 	log_info("http: listening on %s (Grafana: http://%s/grafana%s)", bound,
 	    bound, hs->has_token ? ", bearer token required" : "");
-out:
-	evutil_freeaddrinfo(res);
-	return rc;
+	return 0;
 }
 
 int

@@ -79,6 +79,7 @@
 #include "server/kafka/kafka_api.h"
 #include "server/kafka/kafka_coord.h"
 #include "server/kafka/kafka_server.h"
+#include "server/listen.h"
 #include "server/log.h"
 #include "server/stats.h"
 #include "storage/seglog.h"
@@ -1049,30 +1050,6 @@ conn_free(struct kafka_conn *c)
 }
 
 static void
-format_peer(const struct sockaddr *sa, char *buf, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(buf, size, "%s:%d", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)sa;
-
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(buf, size, "[%s]:%d", host, port);
-	} else {
-		snprintf(buf, size, "?");
-	}
-}
-
-static void
 on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
     int socklen, void *arg)
 {
@@ -1096,7 +1073,7 @@ on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa,
 	c->ks = ks;
 	c->bev = bev;
 	c->state = KCONN_READING;
-	format_peer(sa, c->peer, sizeof(c->peer));
+	(void)listen_format_addr(sa, c->peer, sizeof(c->peer));
 	arena_init(&c->arena, KAFKA_CONN_ARENA_CAP);
 	wbuf_init(&c->w, 0);
 	c->resume = event_new(ks->base, -1, 0, on_resume, c);
@@ -1185,51 +1162,16 @@ kafka_server_new(struct event_base *base, const struct config *cfg,
 int
 kafka_server_listen(struct kafka_server *ks)
 {
-	struct evutil_addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	ev_socklen_t sslen = sizeof(ss);
 	const char *adv;
-	char host[256], portstr[16], bound[INET6_ADDRSTRLEN + 16];
-	int port, aport, rc = 0, gai;
+	char bound[LISTEN_ADDR_MAX];
+	int aport, rc;
 
 	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
-	if (config_split_hostport(
-	        ks->cfg->kafka_listen, host, sizeof(host), &port) != 0) {
-		log_err("kafka_listen \"%s\" is not HOST:PORT",
-		    ks->cfg->kafka_listen);
-		return ERR_CONFIG;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	if ((gai = evutil_getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		log_err("kafka_listen %s: %s", ks->cfg->kafka_listen,
-		    evutil_gai_strerror(gai));
-		return ERR_CONFIG;
-	}
-	ks->lis = evconnlistener_new_bind(ks->base, on_accept, ks,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    -1, res->ai_addr, (int)res->ai_addrlen);
-	if (ks->lis == NULL) {
-		rc = errno != 0 ? -errno : -EADDRNOTAVAIL;
-		log_err("kafka: cannot listen on %s: %s", ks->cfg->kafka_listen,
-		    err_str(rc));
-		goto out;
-	}
+	if ((rc = listen_bind(ks->base, "kafka", "kafka_listen",
+	         ks->cfg->kafka_listen, on_accept, ks, &ks->lis, bound,
+	         &ks->port)) != 0)
+		return rc;
 	evconnlistener_set_error_cb(ks->lis, on_accept_error);
-	if (getsockname(evconnlistener_get_fd(ks->lis), (struct sockaddr *)&ss,
-	        &sslen) == 0) {
-		format_peer((struct sockaddr *)&ss, bound, sizeof(bound));
-		ks->port = ss.ss_family == AF_INET6
-		               ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-		               : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	} else {
-		snprintf(bound, sizeof(bound), "%s", ks->cfg->kafka_listen);
-		ks->port = port;
-	}
 
 	/* Clients reconnect to what Metadata names, so that must be the
 	 * address they can reach; port 0 there means "the bound one". */
@@ -1245,9 +1187,7 @@ kafka_server_listen(struct kafka_server *ks)
 	log_info("kafka: listening on %s (advertised as %s:%d)", bound,
 	    ks->adv_host, ks->adv_port);
 out:
-	if (res != NULL)
-		evutil_freeaddrinfo(res);
-	if (rc != 0 && ks->lis != NULL) {
+	if (rc != 0) {
 		evconnlistener_free(ks->lis);
 		ks->lis = NULL;
 	}
