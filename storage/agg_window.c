@@ -484,7 +484,7 @@ sym_reserve(struct agg_window *w, struct agg_sym *s)
 
 	if (s->ntrades < s->cap)
 		return 0;
-	ncap = s->cap ? s->cap * 2 : 64;
+	ncap = s->cap ? s->cap * 2 : s->hint > 64 ? s->hint : 64;
 	if (charge(w, (ncap - s->cap) * TRADE_BYTES) != 0)
 		return ERR_NOMEM;
 	s->t = xreallocarray(s->t, ncap, sizeof(*s->t));
@@ -520,6 +520,10 @@ agg_window_add(struct agg_window *w, const struct agg_trade *tr)
 		return ERR_NOMEM;
 	agg_bar_add(b, tr->t, tr->price, tr->volume);
 	k = s->ntrades++;
+	if (k == 0 || tr->t < s->min_t)
+		s->min_t = tr->t;
+	if (k == 0 || tr->t > s->max_t)
+		s->max_t = tr->t;
 	s->t[k] = tr->t;
 	s->price[k] = tr->price;
 	s->volume[k] = tr->volume;
@@ -581,22 +585,17 @@ cmp_u32(const void *a, const void *b)
 
 /*
  * The distinct days of s's trades, ascending, into d (room for
- * s->ntrades); returns how many.  One day, the usual case, costs one
- * pass and no sort.
+ * s->ntrades); returns how many.  One day, the usual case, is known
+ * from the trades' first and last times, kept as they arrived.
  */
 static size_t
 sym_days(const struct agg_sym *s, uint32_t *d)
 {
 	size_t i, n = 0;
-	uint32_t first = colfile_day(s->t[0]);
-	int one = 1;
 
-	for (i = 1; i < s->ntrades && one; i++)
-		one = colfile_day(s->t[i]) == first;
-	if (one) {
-		d[0] = first;
+	d[0] = colfile_day(s->min_t);
+	if (d[0] == colfile_day(s->max_t))
 		return 1;
-	}
 	for (i = 0; i < s->ntrades; i++)
 		d[i] = colfile_day(s->t[i]);
 	qsort(d, s->ntrades, sizeof(*d), cmp_u32);
@@ -618,39 +617,37 @@ carve(uint8_t **p, size_t n)
 
 /*
  * Seal s's trades (all of one day) into p by handing its arrays to the
- * chunk, with what they were charged; s gets fresh arrays as big as the
- * ones it gave (allocated, not copied into: their pages are touched as
- * trades arrive), or none when the budget refuses them now (the next
- * add grows them, or pauses the aggregator, as usual).
+ * chunk, with what they were charged.  s is left with none: its next
+ * trade allocates arrays for as many trades as this seal took (rounded
+ * up to a power of two), so a seal costs no copy and no allocation, and
+ * a symbol that went quiet gives its room back.
  */
 static void
 hand_over(struct agg_window *w, struct agg_chunk *c, struct agg_sym *s,
     struct agg_part *p)
 {
-	size_t cap = s->cap, moved = cap * TRADE_BYTES;
+	size_t moved = s->cap * TRADE_BYTES, hint = 64;
 
 	p->t = s->t;
 	p->price = s->price;
 	p->volume = s->volume;
 	p->cond = s->cond;
 	p->ntrades = s->ntrades;
+	p->min_t = s->min_t;
+	p->max_t = s->max_t;
 	c->owned[c->nowned++] = s->t;
 	c->owned[c->nowned++] = s->price;
 	c->owned[c->nowned++] = s->volume;
 	c->owned[c->nowned++] = s->cond;
 	w->charged -= moved;
 	c->charged += moved;
+	while (hint < s->ntrades)
+		hint *= 2;
+	s->hint = hint;
 	s->t = NULL;
 	s->price = s->volume = NULL;
 	s->cond = NULL;
 	s->cap = 0;
-	if (charge(w, moved) != 0)
-		return;
-	s->t = xreallocarray(NULL, cap, sizeof(*s->t));
-	s->price = xreallocarray(NULL, cap, sizeof(*s->price));
-	s->volume = xreallocarray(NULL, cap, sizeof(*s->volume));
-	s->cond = xreallocarray(NULL, cap, sizeof(*s->cond));
-	s->cap = cap;
 }
 
 struct agg_chunk *
@@ -665,16 +662,22 @@ agg_window_seal(struct agg_window *w)
 	if (w->pending == 0)
 		return NULL;
 	order = xreallocarray(NULL, w->nsyms, sizeof(*order));
-	for (i = 0; i < w->nsyms; i++)
-		if (w->syms[i]->ntrades > 0) {
-			order[nsym++] = w->syms[i];
-			if (w->syms[i]->ntrades > maxt)
-				maxt = w->syms[i]->ntrades;
-		}
+	for (i = 0; i < w->nsyms; i++) {
+		struct agg_sym *s = w->syms[i];
+
+		if (s->ntrades == 0)
+			continue;
+		order[nsym++] = s;
+		/* Room for the days of a symbol whose trades span more
+		 * than one (sym_days). */
+		if (colfile_day(s->min_t) != colfile_day(s->max_t) &&
+		    s->ntrades > maxt)
+			maxt = s->ntrades;
+	}
 	qsort(order, nsym, sizeof(*order), cmp_sym);
 	/* Sizes first: one allocation holds the chunk's parts, symbols
 	 * and arrays (the window keeps its own, for the next trades). */
-	days = xreallocarray(NULL, maxt, sizeof(*days));
+	days = xreallocarray(NULL, maxt > 0 ? maxt : 1, sizeof(*days));
 	bytes = 16;
 	for (i = 0; i < nsym; i++) {
 		size_t nd = sym_days(order[i], days);
@@ -747,12 +750,14 @@ agg_window_seal(struct agg_window *w)
 					    bb, &p->bars[p->nbars++]);
 			}
 			qsort(p->bars, p->nbars, sizeof(*p->bars), cmp_bar_t);
-			p->min_t = p->max_t = p->t[0];
-			for (j = 1; j < p->ntrades; j++) {
-				if (p->t[j] < p->min_t)
-					p->min_t = p->t[j];
-				if (p->t[j] > p->max_t)
-					p->max_t = p->t[j];
+			if (nd > 1) {
+				p->min_t = p->max_t = p->t[0];
+				for (j = 1; j < p->ntrades; j++) {
+					if (p->t[j] < p->min_t)
+						p->min_t = p->t[j];
+					if (p->t[j] > p->max_t)
+						p->max_t = p->t[j];
+				}
 			}
 			c->ntrades += p->ntrades;
 			c->nbars += p->nbars;

@@ -116,6 +116,8 @@ struct agg_sym {
 	char *sym; /* NUL-terminated */
 	size_t symlen;
 	size_t ntrades, cap;
+	size_t hint;          /* cap to allocate once a seal took the arrays */
+	int64_t min_t, max_t; /* of the trades (ntrades > 0) */
 	int64_t *t;
 	struct decnum *price;
 	struct decnum *volume;

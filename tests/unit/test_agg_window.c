@@ -327,12 +327,67 @@ test_readers(void)
 	agg_window_free(w);
 }
 
+/*
+ * A seal hands the symbol's arrays to the chunk and allocates nothing:
+ * the symbol is left without arrays, the part's first and last times are
+ * those of trades that arrived out of order, and the symbol's next trade
+ * allocates room for as many trades as the seal took.
+ */
+static void
+test_hand_over(void)
+{
+	struct membudget mb;
+	struct agg_window *w;
+	struct agg_chunk *c;
+	const struct agg_sym *s;
+	uint64_t held;
+	int i;
+
+	membudget_init(&mb, 0);
+	w = agg_window_new(&mb);
+	for (i = 0; i < 1000; i++) /* times 0, 997, 994, ... as they come */
+		add(w, "AAPL", T0 + (int64_t)(i * 997 % 1000), "1", "1", NULL);
+	add(w, "AAPL", T0 + 5000, "1", "1", NULL);
+	add(w, "AAPL", T0 - 3000, "1", "1", NULL);
+	s = agg_window_sym(w, "AAPL", 4);
+	ok(s->min_t == T0 - 3000 && s->max_t == T0 + 5000,
+	    "first and last times kept as trades arrive");
+	held = membudget_used(&mb);
+	c = agg_window_seal(w);
+	ok(c != NULL && c->nparts == 1 && c->parts[0].ntrades == 1002,
+	    "one part of 1002 trades");
+	ok(c->parts[0].min_t == T0 - 3000 && c->parts[0].max_t == T0 + 5000,
+	    "the part's first and last times");
+	ok(c->parts[0].t[0] == T0 && c->parts[0].t[1001] == T0 - 3000,
+	    "the arrays themselves, in arrival order");
+	ok(s->t == NULL && s->cap == 0 && s->ntrades == 0,
+	    "the symbol keeps no arrays");
+	/* The window's own charge: it held 1024 trades' arrays (56 bytes
+	 * each) before the seal and holds none now. */
+	ok(membudget_used(&mb) - c->charged + 1024 * 56 <= held,
+	    "nothing charged for the symbol's next trades yet");
+	add(w, "AAPL", T0 + 7000, "1", "1", NULL);
+	ok(s->cap == 1024 && s->ntrades == 1 && s->min_t == T0 + 7000 &&
+	        s->max_t == T0 + 7000,
+	    "the next trade: room for 1024 (the last seal's 1002), times "
+	    "start again");
+	agg_chunk_free(c);
+	c = agg_window_seal(w);
+	add(w, "AAPL", T0 + 8000, "1", "1", NULL);
+	is_int(s->cap, 64, "a quiet second: the room shrinks again");
+	agg_chunk_free(c);
+	agg_chunk_free(agg_window_seal(w));
+	agg_window_free(w);
+	is_int(membudget_used(&mb), 0, "every byte released");
+}
+
 int
 main(void)
 {
 	plan_lazy();
 	test_one_bucket();
 	test_seal_groups();
+	test_hand_over();
 	test_deltas_add_up();
 	test_budget();
 	test_readers();
