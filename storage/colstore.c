@@ -289,6 +289,8 @@ struct colstore {
 	size_t symtabcap;
 	struct rchunk *chunks;
 	size_t nchunks, chunkcap;
+	void (*release)(void *arg, struct agg_chunk *c);
+	void *release_arg;
 	const struct agg_window *win;
 	uint8_t *buf;
 	size_t bufcap;
@@ -640,6 +642,14 @@ colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq)
 	tview_add_chunk(cs, c);
 }
 
+void
+colstore_set_release(
+    struct colstore *cs, void (*fn)(void *arg, struct agg_chunk *c), void *arg)
+{
+	cs->release = fn;
+	cs->release_arg = arg;
+}
+
 size_t
 colstore_chunks(const struct colstore *cs)
 {
@@ -670,7 +680,10 @@ colstore_apply(struct colstore *cs, struct colstore_done *d)
 	/* Chunks now in main files leave memory (colstore.h inv. 3). */
 	for (i = 0; i < cs->nchunks && cs->chunks[i].seq <= d->compacted_upto;
 	     i++) {
-		agg_chunk_free(cs->chunks[i].c);
+		if (cs->release != NULL)
+			cs->release(cs->release_arg, cs->chunks[i].c);
+		else
+			agg_chunk_free(cs->chunks[i].c);
 		free(cs->chunks[i].sids);
 	}
 	for (k = 0; i < cs->nchunks; i++, k++)

@@ -211,14 +211,25 @@ void colstore_free(struct colstore *cs);
 /*
  * A chunk sealed and sent to the writer with sequence number seq (> the
  * previous one): the reader scans it until a done says it is in a main
- * file, then frees it.
+ * file, then lets it go (colstore_set_release).
  */
 void colstore_add_chunk(struct colstore *cs, struct agg_chunk *c, uint64_t seq);
+
+/*
+ * What becomes of a chunk that leaves memory in colstore_apply: fn takes
+ * it (the reader holds no pointer into it any more), or, with fn NULL
+ * (the default), agg_chunk_free at once.  The daemon's store frees them
+ * on its writer thread: returning a compaction's worth of arrays to the
+ * kernel takes milliseconds.
+ */
+void colstore_set_release(
+    struct colstore *cs, void (*fn)(void *arg, struct agg_chunk *c), void *arg);
 
 /* Chunks held in memory (sealed, not yet in a day file). */
 size_t colstore_chunks(const struct colstore *cs);
 
-/* Apply (and free the contents of) what the writer did. */
+/* Apply (and free the contents of) what the writer did; chunks now in
+ * day files leave memory. */
 void colstore_apply(struct colstore *cs, struct colstore_done *d);
 
 /*

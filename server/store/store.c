@@ -54,6 +54,8 @@ struct store {
 	struct store_source src;
 	struct pend *unflushed;
 	size_t nunflushed, cap;
+	struct agg_chunk **gone; /* compacted: for the writer to free */
+	size_t ngone, gonecap;
 	size_t inflight; /* chunks in the flush job in flight */
 	uint64_t next_seq;
 	int failed;
@@ -201,11 +203,29 @@ on_done(void *arg, int kind, struct colstore_done *d)
 	stats.store_bytes_written_total += d->bytes_written;
 	colstore_apply(st->cs, d);
 	stats.store_chunks = colstore_chunks(st->cs);
+	if (st->ngone > 0) {
+		store_writer_release(st->sw, st->gone, st->ngone);
+		st->ngone = 0;
+	}
 	/* The next flush: at once with always, else what is waiting. */
 	if (st->fsync_mode == STORE_FSYNC_ALWAYS && st->src.pending != NULL &&
 	    st->src.pending(st->src.arg) > 0 && !st->failed)
 		seal(st);
 	submit(st);
+}
+
+/* A chunk the reader let go (colstore_set_release). */
+static void
+on_release(void *arg, struct agg_chunk *c)
+{
+	struct store *st = arg;
+
+	if (st->ngone == st->gonecap) {
+		st->gonecap = st->gonecap ? st->gonecap * 2 : 16;
+		st->gone =
+		    xreallocarray(st->gone, st->gonecap, sizeof(*st->gone));
+	}
+	st->gone[st->ngone++] = c;
 }
 
 static void
@@ -364,6 +384,7 @@ store_attach(struct store *st, const struct agg_window *w,
 	st->floor[0] = fl[0];
 	st->floor[1] = fl[1];
 	st->cs = colstore_new(&st->opts, files, nfiles, fl, w);
+	colstore_set_release(st->cs, on_release, st);
 	free(files);
 	st->src = *src;
 	st->flush_ev = event_new(st->base, -1, EV_PERSIST, on_flush, st);
@@ -478,6 +499,9 @@ store_free(struct store *st)
 	colstore_writer_close(st->wr);
 	colstore_recovery_fini(&st->rec);
 	free(st->unflushed);
+	while (st->ngone > 0)
+		agg_chunk_free(st->gone[--st->ngone]);
+	free(st->gone);
 	free(st->dir);
 	st->magic = 0;
 	free(st);

@@ -6,7 +6,8 @@
  *     write runs before any flush, compaction or retirement still
  *     waiting.
  *  2. A job's completion is queued before the thread takes the next job,
- *     and completions are delivered on the loop thread in that order.
+ *     and completions are delivered on the loop thread in that order; a
+ *     release has none (it is done when its chunks are freed).
  *  3. busy counts queued and running non-lease jobs; leases counts
  *     queued and running lease jobs; both change under the mutex, and
  *     the condition variable is broadcast whenever either drops.
@@ -100,6 +101,9 @@ q_pop(struct jobq *q)
 static void
 job_free(struct job *j)
 {
+	if (j->kind == STORE_JOB_RELEASE) /* not run: stopped before it */
+		while (j->n > 0)
+			agg_chunk_free(j->chunks[--j->n]);
 	free(j->chunks);
 	free(j->seqs);
 	free(j->buf);
@@ -127,6 +131,10 @@ run(struct store_writer *sw, struct job *j)
 		free(j->buf);
 		j->buf = NULL;
 		break;
+	case STORE_JOB_RELEASE:
+		while (j->n > 0)
+			agg_chunk_free(j->chunks[--j->n]);
+		break;
 	}
 }
 
@@ -148,6 +156,13 @@ thread_main(void *arg)
 			break; /* stop, and nothing left */
 		pthread_mutex_unlock(&sw->mu);
 		run(sw, j);
+		if (j->kind == STORE_JOB_RELEASE) {
+			job_free(j);
+			pthread_mutex_lock(&sw->mu);
+			sw->busy--;
+			pthread_cond_broadcast(&sw->idle);
+			continue;
+		}
 		pthread_mutex_lock(&sw->mu);
 		q_push(&sw->completed, j); /* invariant 2 */
 		if (j->kind == STORE_JOB_LEASE)
@@ -291,6 +306,19 @@ void
 store_writer_compact(struct store_writer *sw)
 {
 	submit(sw, job_new(STORE_JOB_COMPACT));
+}
+
+void
+store_writer_release(
+    struct store_writer *sw, struct agg_chunk *const *chunks, size_t n)
+{
+	struct job *j = job_new(STORE_JOB_RELEASE);
+
+	ASSERT(n > 0);
+	j->chunks = xreallocarray(NULL, n, sizeof(*j->chunks));
+	memcpy(j->chunks, chunks, n * sizeof(*j->chunks));
+	j->n = n;
+	submit(sw, j);
 }
 
 void

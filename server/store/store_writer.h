@@ -31,7 +31,8 @@ enum store_job_kind {
 	STORE_JOB_FLUSH,
 	STORE_JOB_COMPACT,
 	STORE_JOB_RETIRE,
-	STORE_JOB_LEASE
+	STORE_JOB_LEASE,
+	STORE_JOB_RELEASE
 };
 
 /* Called on the loop thread for each finished job. */
@@ -60,6 +61,13 @@ void store_writer_flush(struct store_writer *sw,
     struct agg_chunk *const *chunks, const uint64_t *seqs, size_t n,
     int64_t now_ms);
 void store_writer_compact(struct store_writer *sw);
+/*
+ * Free chunks[0..n) (agg_chunk_free) on the writer thread, after the jobs
+ * queued before; the chunks are the writer's from now on, the array is
+ * copied.  No completion is delivered.
+ */
+void store_writer_release(
+    struct store_writer *sw, struct agg_chunk *const *chunks, size_t n);
 void store_writer_retire(
     struct store_writer *sw, int table, uint32_t floor_day);
 

@@ -422,6 +422,58 @@ file_size(const char *path)
 	return n;
 }
 
+/* Chunks let go by the reader, kept here until the test frees them. */
+struct released {
+	struct agg_chunk *c[64];
+	size_t n;
+};
+
+static void
+keep_released(void *arg, struct agg_chunk *c)
+{
+	struct released *r = arg;
+
+	if (r->n == 64)
+		abort();
+	r->c[r->n++] = c;
+}
+
+/*
+ * colstore_set_release: the chunks a compaction took out of memory go to
+ * the release function, each once, none still held; the reader answers
+ * from the day files without them, also once they are freed.
+ */
+static void
+test_release(void)
+{
+	struct env e;
+	struct released r;
+	int64_t now = T0 + 5 * 3600000;
+	size_t i;
+	int round, bad = 0;
+
+	memset(&e, 0, sizeof(e));
+	memset(&r, 0, sizeof(r));
+	env_open(&e, 1000);
+	colstore_set_release(e.cs, keep_released, &r);
+	for (round = 0; round < 6; round++) {
+		add_trades(&e, 300, &now);
+		bad += flush(&e, now) != 0;
+	}
+	is_int(bad, 0, "6 flushes");
+	ok(r.n > 0 && r.n + colstore_chunks(e.cs) == 6,
+	    "compactions let %zu chunks go, %zu held", r.n,
+	    colstore_chunks(e.cs));
+	for (i = 0; i < r.n; i++)
+		ok(r.c[i] != NULL && (i == 0 || r.c[i] != r.c[i - 1]),
+		    "released chunk %zu", i);
+	check_all(&e, "answers with the released chunks still allocated");
+	for (i = 0; i < r.n; i++)
+		agg_chunk_free(r.c[i]);
+	check_all(&e, "answers once they are freed");
+	env_close(&e);
+}
+
 static void
 test_torn(void)
 {
@@ -846,6 +898,7 @@ main(void)
 	strcat(dir, "/store");
 	membudget_init(&mb, 0);
 	test_flush_compact_restart();
+	test_release();
 	test_torn();
 	test_faults();
 	test_latest_and_symbols();
