@@ -3,6 +3,7 @@
  *
  *	bench/bench_store [-n TRADES] [-s SYMBOLS] [-k TRADES_PER_MESSAGE]
  *	                  [-d DIR] [-f always|never] [-r SCAN_RUNS]
+ *	                  [-c COMPACT_ROWS]
  *
  * The day: TRADES (20,000,000) trades of the sim market over SYMBOLS (10:
  * 6 US stocks, 4 crypto pairs) spread evenly over 24 hours of market
@@ -11,8 +12,8 @@
  * measure it), then the aggregator (server/agg, timed), a seal every
  * second of market time as store_flush_ms 1000 does live, and the
  * writer thread (server/store/store_writer: encoding, tail, commits,
- * compaction every hour of market time, fsync per flush unless
- * -f never).  Flushes are group-committed as in the daemon: one in
+ * compaction every hour of market time or sooner at -c rows
+ * (store_compact_rows: 262144), fsync per flush unless -f never).  Flushes are group-committed as in the daemon: one in
  * flight, the chunks sealed meanwhile go with the next.
  *
  * Printed: trades/s of store work per core (trades / (the aggregator's
@@ -294,9 +295,9 @@ main(int argc, char **argv)
 	size_t nfiles;
 	uint32_t fl[2];
 	double agg_cpu = 0, t0, wall0, cpu0, main0, writer_cpu, wall;
-	uint64_t bytes;
+	uint64_t bytes, compact_rows = 0;
 
-	while ((ch = getopt(argc, argv, "n:s:k:d:f:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:k:d:f:r:c:")) != -1) {
 		switch (ch) {
 		case 'n':
 			ntrades = atoll(optarg);
@@ -316,10 +317,14 @@ main(int argc, char **argv)
 		case 'r':
 			runs = atoi(optarg);
 			break;
+		case 'c':
+			compact_rows = strtoull(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "usage: bench_store [-n TRADES] [-s "
 			                "SYMBOLS] [-k PER_MSG] [-d DIR] [-f "
-			                "always|never] [-r RUNS]\n");
+			                "always|never] [-r RUNS] [-c "
+			                "COMPACT_ROWS]\n");
 			return 2;
 		}
 	}
@@ -351,6 +356,7 @@ main(int argc, char **argv)
 	o.dir = store_dir;
 	o.fsync = fsync_on;
 	o.topic = "trades";
+	o.compact_rows = compact_rows;
 	if (colstore_writer_open(&o, &rec, &wr) != 0)
 		return 1;
 	colstore_writer_files(wr, &files, &nfiles, fl);

@@ -63,6 +63,7 @@ struct config {
 	int auto_create_topics;
 	int64_t max_topics;
 	int64_t store_flush_ms;
+	int64_t store_compact_rows;
 	int64_t trades_retention_days; /* 0: off */
 	int64_t bars_retention_days;   /* 0: off */
 	int64_t http_max_body_bytes;

@@ -99,6 +99,10 @@ const struct config_option config_options[] = {
     {"store_flush_ms", CONFIG_MS, 0, 10, 3600 * 1000, "1000",
         OFF(store_flush_ms),
         "store flush interval: the most a killed daemon loses"},
+    {"store_compact_rows", CONFIG_INT, 0, 1000, 1 << 30, "262144",
+        OFF(store_compact_rows),
+        "trades held in memory (about 56 bytes each) before they are "
+        "compacted into the day files"},
     {"trades_retention_days", CONFIG_INT, 0, 0, 100000, "0",
         OFF(trades_retention_days),
         "UTC days of trades kept, today included (0: all)"},

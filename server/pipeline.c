@@ -418,10 +418,12 @@ pipeline_reload(struct pipeline *p, const struct config *nc)
 		log_warn("SIGHUP: the http_ keys change only on restart");
 	if (oc->store_fsync != nc->store_fsync ||
 	    oc->store_flush_ms != nc->store_flush_ms ||
+	    oc->store_compact_rows != nc->store_compact_rows ||
 	    oc->trades_retention_days != nc->trades_retention_days ||
 	    oc->bars_retention_days != nc->bars_retention_days)
-		log_warn("SIGHUP: store_fsync, store_flush_ms and the "
-		         "retention days change only on restart");
+		log_warn("SIGHUP: store_fsync, store_flush_ms, "
+		         "store_compact_rows and the retention days change "
+		         "only on restart");
 	log_level = nc->log_level;
 	feed_upstream_reload(p->upstream, nc);
 	config_ref(nc);

@@ -30,7 +30,8 @@
  *	    symbol) of the chunks' rows appended to tail.G, [fsync], commit
  *	    record N+1 with the tail's new length, the log offsets the last
  *	    chunk ends at and the running totals, [fsync]
- *	tail an hour old, or 1 M rows, or 64 MiB, or memory short
+ *	tail an hour old, or 256 Ki rows (store_compact_rows), or 64 MiB,
+ *	    or memory short
  *	    --compact--> the tail's rows, grouped per (table, day, symbol),
  *	    deltas merged per bucket and rolled up to 10 s, 60 s and 3600 s,
  *	    appended to the day files as blocks of COLSTORE_BLOCK_ROWS,
@@ -83,7 +84,7 @@
 #include "storage/colfile.h"
 
 #define COLSTORE_BLOCK_ROWS    4096 /* rows per compacted block */
-#define COLSTORE_COMPACT_ROWS  ((uint64_t)1 << 20)
+#define COLSTORE_COMPACT_ROWS  ((uint64_t)1 << 18)
 #define COLSTORE_COMPACT_MS    (60 * 60 * 1000)
 #define COLSTORE_COMPACT_BYTES ((uint64_t)64 << 20)
 #define COLSTORE_MAX_BUCKETS   ((size_t)1 << 18) /* per scanned series */

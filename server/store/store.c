@@ -322,6 +322,7 @@ store_open(
 	st->opts.fsync = cfg->store_fsync != STORE_FSYNC_NEVER;
 	st->opts.topic = cfg->topic;
 	st->opts.mb = &membudget_global;
+	st->opts.compact_rows = (uint64_t)cfg->store_compact_rows;
 	if ((rc = colstore_writer_open(&st->opts, &st->rec, &st->wr)) != 0) {
 		log_err("store %s: %s%s", st->dir, err_str(rc),
 		    rc == ERR_MALFORMED
