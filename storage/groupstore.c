@@ -48,6 +48,7 @@ struct groupstore {
 	size_t nentries;
 	int dirty;
 	uint64_t writes;
+	uint64_t version; /* changes staged so far */
 };
 
 /* Entries hand out const views of strings the store owns and frees. */
@@ -277,6 +278,7 @@ groupstore_put(struct groupstore *gs, const char *group, size_t glen,
 			}
 			commit_set(e, c);
 			gs->dirty = 1;
+			gs->version++;
 			return 0;
 		}
 	}
@@ -294,6 +296,7 @@ groupstore_put(struct groupstore *gs, const char *group, size_t glen,
 	commit_set(e, c);
 	gs->nentries++;
 	gs->dirty = 1;
+	gs->version++;
 	return 0;
 }
 
@@ -442,6 +445,46 @@ out:
 
 /* ------------------------------------------------------------------ */
 /* Files */
+
+uint64_t
+groupstore_version(const struct groupstore *gs)
+{
+	return gs->version;
+}
+
+const char *
+groupstore_path(const struct groupstore *gs)
+{
+	return gs->path;
+}
+
+int
+groupstore_snapshot(
+    struct groupstore *gs, uint8_t **buf, size_t *len, uint64_t *version)
+{
+	struct wbuf w;
+
+	wbuf_init(&w, GROUPSTORE_MAX_FILE);
+	groupstore_encode(gs, &w);
+	if (w.err != 0) {
+		int rc = w.err;
+
+		wbuf_fini(&w);
+		return rc;
+	}
+	*buf = w.buf; /* the caller's now */
+	*len = w.len;
+	*version = gs->version;
+	return 0;
+}
+
+void
+groupstore_written(struct groupstore *gs, uint64_t version)
+{
+	gs->writes++;
+	if (version == gs->version)
+		gs->dirty = 0;
+}
 
 int
 groupstore_sync(struct groupstore *gs)

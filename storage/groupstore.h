@@ -7,8 +7,10 @@
  * what was committed: per group, per (topic, partition), the offset, its
  * leader epoch, the client's metadata string and when it was committed.
  * A commit is staged with groupstore_put and made durable with
- * groupstore_sync, which the listener calls before it answers the
- * OffsetCommit, so an acknowledged commit survives a crash.  Durability
+ * groupstore_sync, or written elsewhere from groupstore_snapshot's image
+ * (the daemon writes it on the store's writer thread), before the
+ * listener answers the OffsetCommit, so an acknowledged commit survives a
+ * crash.  Durability
  * follows seglog's state file: the whole file is written to PATH.tmp,
  * fsync()ed, rename()d over PATH and the directory fsync()ed; a file that
  * does not decode exactly or fails its CRC refuses start-up.
@@ -113,6 +115,22 @@ int groupstore_put(struct groupstore *gs, const char *group, size_t glen,
  * (in memory, answered by groupstore_get) and the next sync retries.
  */
 int groupstore_sync(struct groupstore *gs);
+
+/*
+ * The same durability off the event loop: groupstore_snapshot gives the
+ * file image of everything held (malloc()ed, the caller's to free or
+ * hand on) and *version, the number of changes it includes;
+ * groupstore_written says that image is on disk (written, fsync()ed and
+ * renamed as groupstore_sync does), which makes the store clean when
+ * nothing was staged since.  groupstore_version counts the changes staged
+ * so far: a commit is durable once an image of a version at least as
+ * large is written.  groupstore_path is NULL for a store in memory.
+ */
+int groupstore_snapshot(
+    struct groupstore *gs, uint8_t **buf, size_t *len, uint64_t *version);
+void groupstore_written(struct groupstore *gs, uint64_t version);
+uint64_t groupstore_version(const struct groupstore *gs);
+const char *groupstore_path(const struct groupstore *gs);
 
 /* Groups with commits: idx from 0 until NULL, in byte order of id. */
 const char *groupstore_group_at(const struct groupstore *gs, size_t idx);

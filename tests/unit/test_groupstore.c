@@ -264,6 +264,55 @@ test_file(void)
 	groupstore_free(gs);
 }
 
+/*
+ * The asynchronous path: a snapshot is the file image groupstore_sync
+ * writes, with the version it holds; written() makes the store clean
+ * only when nothing was staged after that snapshot.
+ */
+static void
+test_snapshot(void)
+{
+	struct groupstore *gs = NULL;
+	struct groupstore_stats st;
+	struct wbuf w;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t v0, v = 0;
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/snap.state", tmpdir);
+	ok(groupstore_open(path, &gs) == 0, "open");
+	ok(strcmp(groupstore_path(gs), path) == 0, "its path");
+	v0 = groupstore_version(gs);
+	put(gs, "grp", "trades", 0, 10, NULL);
+	ok(groupstore_version(gs) == v0 + 1, "a put: one change");
+	put(gs, "grp", "trades", 0, 10, NULL);
+	ok(groupstore_version(gs) == v0 + 1, "an unchanged recommit: none");
+	is_int(groupstore_snapshot(gs, &buf, &len, &v), 0, "snapshot");
+	ok(v == v0 + 1, "it holds version %llu", (unsigned long long)v);
+	wbuf_init(&w, 0);
+	groupstore_encode(gs, &w);
+	ok(w.len == len && memcmp(w.buf, buf, len) == 0,
+	    "the image groupstore_sync would write");
+	wbuf_fini(&w);
+	put(gs, "grp", "trades", 1, 20, NULL); /* while "writing" */
+	groupstore_written(gs, v);
+	groupstore_get_stats(gs, &st);
+	is_int(st.writes, 1, "written: one write counted");
+	is_int(groupstore_sync(gs), 0, "a later change keeps it dirty: sync");
+	groupstore_get_stats(gs, &st);
+	is_int(st.writes, 2, "and that sync wrote");
+	free(buf);
+	is_int(groupstore_snapshot(gs, &buf, &len, &v), 0, "snapshot again");
+	groupstore_written(gs, v);
+	is_int(groupstore_sync(gs), 0, "clean after written: sync");
+	groupstore_get_stats(gs, &st);
+	is_int(st.writes, 3, "writes nothing more");
+	free(buf);
+	groupstore_free(gs);
+	unlink(path);
+}
+
 static void
 test_limits(void)
 {
@@ -299,6 +348,7 @@ main(void)
 	test_put_get();
 	test_image();
 	test_file();
+	test_snapshot();
 	test_limits();
 	rmdir(tmpdir);
 	return done_testing();
