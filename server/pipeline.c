@@ -123,6 +123,26 @@ store_pending(void *arg)
 	return agg_pending(p->agg);
 }
 
+/* kafka_coord_io over the store's writer thread. */
+static void
+offsets_write(void *arg, const char *path, uint8_t *buf, size_t n,
+    void (*done)(void *darg, int rc), void *darg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	store_write_file(p->store, path, buf, n, done, darg);
+}
+
+static void
+offsets_wait(void *arg)
+{
+	struct pipeline *p = arg;
+
+	CHECK_MAGIC(p, PIPELINE_MAGIC);
+	store_wait_files(p->store);
+}
+
 static void
 on_trades(void *arg)
 {
@@ -349,6 +369,13 @@ pipeline_start(
 		goto fail;
 
 	p->kafka = kafka_server_new(base, cfg, p->seglog, p->groups);
+	{
+		/* Commits are written on the store's writer thread, which
+		 * outlives the listener (pipeline_free). */
+		struct kafka_commit_io io = {offsets_write, offsets_wait, p};
+
+		kafka_server_set_commit_io(p->kafka, &io);
+	}
 	if ((rc = kafka_server_listen(p->kafka)) != 0)
 		goto fail; /* logged by the listener */
 	p->kafka_listening = 1;

@@ -5,14 +5,18 @@
  * UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers); the commits are staged
  * in storage/groupstore and made durable (written, fsync()ed, renamed)
  * before the response leaves, so a commit the client saw acknowledged
- * survives a crash.  When that write fails, the partitions it held get
- * COORDINATOR_NOT_AVAILABLE: clients retry such a commit.
+ * survives a crash.  The write happens off the event loop when the
+ * coordinator has a writer (kafka_coord_persist): the connection waits,
+ * parked, for a write that holds its commits.  When that write fails,
+ * the partitions it held get COORDINATOR_NOT_AVAILABLE: clients retry
+ * such a commit.
  */
 #include <config.h>
 
 #include <string.h>
 
 #include "base/err.h"
+#include "proto/arena.h"
 #include "proto/kafka_frame.h"
 #include "proto/kafka_group_msgs.h"
 #include "server/kafka/kafka_api.h"
@@ -55,6 +59,87 @@ stage(struct kafka_req_ctx *ctx, const struct kafka_offset_commit_req *req,
 	return 0;
 }
 
+/* A commit waiting for its write, with what the answer needs. */
+struct commit_wait {
+	struct kafka_coord_commit c;
+	struct kafka_offset_commit_req req; /* names copied to the arena */
+};
+
+/* The staged partitions' answer when their write failed. */
+static void
+failed(const char *peer, struct kafka_offset_commit_req *req, int rc)
+{
+	int32_t i, j;
+
+	log_cwarn(peer,
+	    "kafka: cannot persist the offsets committed by group "
+	    "%.*s: %s (answering COORDINATOR_NOT_AVAILABLE)",
+	    (int)req->group_id.len, req->group_id.p, err_str(rc));
+	for (i = 0; i < req->ntopics; i++)
+		for (j = 0; j < req->topics[i].nparts; j++)
+			if (req->topics[i].parts[j].error == 0)
+				req->topics[i].parts[j].error =
+				    KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+}
+
+/* kafka_park_fn: the write holding the commits is done. */
+static int
+commit_answer(struct kafka_conn *conn, void *arg, int expired)
+{
+	struct commit_wait *cw = arg;
+	struct wbuf *b;
+	size_t mark;
+
+	(void)expired;
+	if (!cw->c.done)
+		return 0;
+	if (cw->c.rc != 0)
+		failed(kafka_conn_peer(conn), &cw->req, cw->c.rc);
+	b = kafka_coord_reply_begin(&cw->c.w, &mark);
+	kafka_encode_offset_commit_resp(
+	    b, cw->c.w.api_version, 0, cw->req.topics, cw->req.ntopics);
+	return kafka_coord_reply_end(&cw->c.w, mark) == 0 ? 1 : ERR_NOMEM;
+}
+
+/* s copied into the arena (the request's bytes go with the handler). */
+static int
+keep(struct arena *a, struct kafka_str *s)
+{
+	char *p;
+
+	if (s->len <= 0)
+		return 0;
+	if ((p = arena_alloc(a, (size_t)s->len)) == NULL)
+		return ERR_TOO_BIG;
+	memcpy(p, s->p, (size_t)s->len);
+	s->p = p;
+	return 0;
+}
+
+/* Wait for the commits' write (parked), or answer now. */
+static int
+persist(struct kafka_req_ctx *ctx, struct kafka_offset_commit_req *req)
+{
+	struct commit_wait *cw = arena_calloc(ctx->arena, 1, sizeof(*cw));
+	int32_t i;
+	int rc;
+
+	if (cw == NULL)
+		return ERR_TOO_BIG;
+	cw->req = *req;
+	if ((rc = keep(ctx->arena, &cw->req.group_id)) != 0)
+		return rc;
+	for (i = 0; i < cw->req.ntopics; i++)
+		if ((rc = keep(ctx->arena, &cw->req.topics[i].name)) != 0)
+			return rc;
+	rc = kafka_coord_persist(ctx, &cw->c, commit_answer);
+	if (rc == KAFKA_PARKED)
+		return rc;
+	if (rc != 0)
+		failed(ctx->peer, req, rc);
+	return KAFKA_DONE;
+}
+
 static int
 handle_offset_commit(struct kafka_req_ctx *ctx)
 {
@@ -92,18 +177,8 @@ handle_offset_commit(struct kafka_req_ctx *ctx)
 				staged++;
 		}
 	}
-	if (staged > 0 &&
-	    (rc = groupstore_sync(kafka_coord_store(ctx->coord))) != 0) {
-		log_cwarn(ctx->peer,
-		    "kafka: cannot persist the offsets committed by group "
-		    "%.*s: %s (answering COORDINATOR_NOT_AVAILABLE)",
-		    (int)req.group_id.len, req.group_id.p, err_str(rc));
-		for (i = 0; i < req.ntopics; i++)
-			for (j = 0; j < req.topics[i].nparts; j++)
-				if (req.topics[i].parts[j].error == 0)
-					req.topics[i].parts[j].error =
-					    KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
-	}
+	if (staged > 0 && (rc = persist(ctx, &req)) != KAFKA_DONE)
+		return rc;
 	kafka_reply_begin(ctx);
 	kafka_encode_offset_commit_resp(
 	    ctx->w, ver, 0, req.topics, req.ntopics);

@@ -3,7 +3,8 @@
  * pure state machine of kafka_group.h, the committed offsets of
  * storage/groupstore.h, one timer for session and rebalance deadlines,
  * and the glue that parks a JoinGroup or SyncGroup connection until the
- * state machine answers it.  Used by the group API files
+ * state machine answers it, or an OffsetCommit until its commits are on
+ * disk.  Used by the group API files
  * (kafka_api_{find_coordinator,join_group,sync_group,heartbeat,
  * leave_group,offset_commit,offset_fetch,describe_groups,list_groups}.c).
  */
@@ -16,6 +17,7 @@
 #include "proto/wbuf.h"
 #include "server/kafka/kafka_api.h"
 #include "server/kafka/kafka_group.h"
+#include "server/kafka/kafka_server.h"
 
 struct event_base;
 struct groupstore;
@@ -68,6 +70,31 @@ int kafka_coord_park(
 struct wbuf *kafka_coord_reply_begin(
     struct kafka_coord_waiter *w, size_t *mark);
 int kafka_coord_reply_end(struct kafka_coord_waiter *w, size_t mark);
+
+/* Where the committed offsets' file is written (kafka_server.h); NULL:
+ * on the loop, the default. */
+void kafka_coord_set_io(
+    struct kafka_coord *kc, const struct kafka_commit_io *io);
+
+/*
+ * An OffsetCommit waiting for its commits to reach the disk (kept in the
+ * connection's arena).  kafka_coord_persist, after groupstore_put:
+ * returns 0 when they are durable already (or were written on the loop),
+ * a negative error when that write failed, or KAFKA_PARKED with the
+ * connection parked until a write that holds them is done; then
+ * c->done is set, c->rc is 0 or the write's error, and fn answers.
+ * One write is in flight at a time; commits staged meanwhile go in the
+ * next, together.
+ */
+struct kafka_coord_commit {
+	struct kafka_coord_waiter w;
+	uint64_t need; /* the groupstore version that holds them */
+	int done, rc;
+	int linked;
+	struct kafka_coord_commit *next, **pprev;
+};
+int kafka_coord_persist(
+    struct kafka_req_ctx *ctx, struct kafka_coord_commit *c, kafka_park_fn fn);
 
 /* A string of a decoded request as the state machine takes it (a null
  * string has p NULL and len 0). */

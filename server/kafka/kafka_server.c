@@ -1213,6 +1213,14 @@ kafka_server_stop_accepting(struct kafka_server *ks)
 }
 
 void
+kafka_server_set_commit_io(
+    struct kafka_server *ks, const struct kafka_commit_io *io)
+{
+	CHECK_MAGIC(ks, KAFKA_SERVER_MAGIC);
+	kafka_coord_set_io(ks->coord, io);
+}
+
+void
 kafka_server_free(struct kafka_server *ks)
 {
 	if (ks == NULL)

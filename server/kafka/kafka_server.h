@@ -56,6 +56,24 @@ void kafka_server_stop_accepting(struct kafka_server *ks);
 void kafka_server_on_append(
     struct kafka_server *ks, struct seglog_topic *t, int part);
 
+/*
+ * Where OffsetCommit's file of committed offsets is written off the event
+ * loop (the pipeline hands in the store's writer thread): write queues
+ * buf (the callee's from then on) for path, written as groupstore_sync
+ * would, and calls done(darg, rc) on the loop thread later; wait blocks
+ * until every write queued has called its done.  Without it (the
+ * default) OffsetCommit writes the file on the loop.  The writer must
+ * outlive the server.
+ */
+struct kafka_commit_io {
+	void (*write)(void *arg, const char *path, uint8_t *buf, size_t n,
+	    void (*done)(void *darg, int rc), void *darg);
+	void (*wait)(void *arg);
+	void *arg;
+};
+void kafka_server_set_commit_io(
+    struct kafka_server *ks, const struct kafka_commit_io *io);
+
 /* Close every connection and the listener; frees ks.  NULL is a no-op. */
 void kafka_server_free(struct kafka_server *ks);
 

@@ -437,6 +437,22 @@ store_serve_leases(struct store *st, struct seglog *sl)
 }
 
 void
+store_write_file(struct store *st, const char *path, uint8_t *buf, size_t n,
+    void (*done)(void *arg, int rc), void *arg)
+{
+	CHECK_MAGIC(st, STORE_MAGIC);
+	ASSERT(st->sw != NULL);
+	store_writer_file(st->sw, path, buf, n, done, arg);
+}
+
+void
+store_wait_files(struct store *st)
+{
+	CHECK_MAGIC(st, STORE_MAGIC);
+	store_writer_wait_leases(st->sw);
+}
+
+void
 store_kick(struct store *st)
 {
 	if (st->fsync_mode == STORE_FSYNC_ALWAYS && st->inflight == 0 &&

@@ -78,6 +78,17 @@ void store_attach(struct store *st, const struct agg_window *w,
 /* Route sl's offset-lease writes through the writer thread. */
 void store_serve_leases(struct store *st, struct seglog *sl);
 
+/*
+ * Another small file written atomically on the writer thread, ahead of
+ * flushes (the consumer groups' offsets): buf is the writer's from now
+ * on, path must stay valid until done(arg, rc) runs on the loop thread.
+ * store_wait_files blocks until every such write has called its done.
+ * Only between store_open and store_close.
+ */
+void store_write_file(struct store *st, const char *path, uint8_t *buf,
+    size_t n, void (*done)(void *arg, int rc), void *arg);
+void store_wait_files(struct store *st);
+
 /* Trades were added to the window (store_fsync always: flush soon). */
 void store_kick(struct store *st);
 

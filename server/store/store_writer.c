@@ -49,6 +49,8 @@ struct job {
 	uint8_t *buf;
 	size_t len;
 	uint64_t tag;
+	void (*file_done)(void *arg, int rc); /* a file: not lease_done */
+	void *file_arg;
 	/* outcome */
 	int rc;
 	struct colstore_done done;
@@ -196,7 +198,9 @@ deliver(struct store_writer *sw, int leases_only)
 	sw->completed = keep;
 	pthread_mutex_unlock(&sw->mu);
 	while ((j = q_pop(&mine)) != NULL) {
-		if (j->kind == STORE_JOB_LEASE) {
+		if (j->kind == STORE_JOB_LEASE && j->file_done != NULL) {
+			j->file_done(j->file_arg, j->rc);
+		} else if (j->kind == STORE_JOB_LEASE) {
 			if (sw->cb.lease_done != NULL)
 				sw->cb.lease_done(sw->cb.arg, j->tag, j->rc);
 		} else if (sw->cb.done != NULL) {
@@ -341,6 +345,20 @@ store_writer_lease(struct store_writer *sw, const char *path, uint8_t *buf,
 	j->buf = buf;
 	j->len = n;
 	j->tag = tag;
+	submit(sw, j);
+}
+
+void
+store_writer_file(struct store_writer *sw, const char *path, uint8_t *buf,
+    size_t n, void (*done)(void *arg, int rc), void *arg)
+{
+	struct job *j = job_new(STORE_JOB_LEASE);
+
+	j->path = path;
+	j->buf = buf;
+	j->len = n;
+	j->file_done = done;
+	j->file_arg = arg;
 	submit(sw, j);
 }
 

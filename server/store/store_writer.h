@@ -76,6 +76,15 @@ void store_writer_lease(struct store_writer *sw, const char *path, uint8_t *buf,
     size_t n, uint64_t tag);
 
 /*
+ * Queue another small file written the same way (osfile_write_atomic,
+ * ahead of flushes as leases are; path borrowed, buf owned by the writer
+ * now): done(arg, rc) is called on the loop thread instead of
+ * cb->lease_done, and store_writer_wait_leases waits for it too.
+ */
+void store_writer_file(struct store_writer *sw, const char *path, uint8_t *buf,
+    size_t n, void (*done)(void *arg, int rc), void *arg);
+
+/*
  * Block until every lease write queued so far is done, then deliver
  * those completions (cb->lease_done) before returning.
  */

@@ -133,6 +133,43 @@ print('committed=%d' % c.committed([TopicPartition('ckg', 0)],
 EOP
 is($r->{committed}, 37, 'the commit survived kill -9');
 
+# Commits are written off the event loop, several together while a write
+# is in flight: eight groups committing at once, each commit answered
+# only once a write holds it, every last one there after kill -9.
+$r = py('concurrent commits', <<'EOP');
+import sys, threading
+from confluent_kafka import Consumer, TopicPartition
+acked = {}
+def run(g):
+    c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': g,
+                  'enable.auto.commit': False})
+    for off in range(1, 61):
+        c.commit(offsets=[TopicPartition('ckg', 0, off),
+                          TopicPartition('ckg', 1, 1000 + off)],
+                 asynchronous=False)
+        acked[g] = off
+threads = [threading.Thread(target=run, args=('conc-%d' % i,))
+           for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print('acked=%d' % sum(acked.values()))
+EOP
+is($r->{acked}, 8 * 60, 'eight groups: 60 commits each acknowledged');
+$d->stop('KILL');
+$d = Daemon->new(dir => $dir, args => \@args);
+$r = py('after the restart', <<'EOP');
+import sys
+from confluent_kafka import Consumer, TopicPartition
+ok = 0
+for i in range(8):
+    c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': 'conc-%d' % i})
+    got = c.committed([TopicPartition('ckg', 0), TopicPartition('ckg', 1)],
+                      timeout=10)
+    ok += got[0].offset == 60 and got[1].offset == 1060
+print('ok=%d' % ok)
+EOP
+is($r->{ok}, 8, 'every group\'s last commit survived kill -9');
+
 # Retention trims committed offsets: OFFSET_OUT_OF_RANGE, then
 # auto.offset.reset, in both clients.
 $r = py('retention trims a commit', <<'EOP');
