@@ -529,11 +529,12 @@ main(int argc, char **argv)
 	qsort(secs, (size_t)o.runs, sizeof(secs[0]), cmp_double);
 	best = secs[0];
 	median = secs[o.runs / 2];
-	printf("RESULT fetch workload=%s records=%ld bytes=%lld runs=%d "
+	/* Named per workload, so that bench/repeat.sh keeps them apart. */
+	printf("RESULT fetch_%s workload=%s records=%ld bytes=%lld runs=%d "
 	       "seconds=%.4f records_per_s=%.0f MB_per_s=%.1f "
 	       "median_records_per_s=%.0f median_MB_per_s=%.1f\n",
-	    o.workload, nrec, nbytes, o.runs, best, (double)nrec / best,
-	    (double)nbytes / best / 1e6, (double)nrec / median,
-	    (double)nbytes / median / 1e6);
+	    o.workload, o.workload, nrec, nbytes, o.runs, best,
+	    (double)nrec / best, (double)nbytes / best / 1e6,
+	    (double)nrec / median, (double)nbytes / median / 1e6);
 	return 0;
 }
