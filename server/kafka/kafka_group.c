@@ -84,6 +84,10 @@ struct kafka_group_coord {
 	struct kafka_group **g; /* sorted by id */
 	size_t ng;
 	size_t gcap;
+	/* Invariant 6: over every group, members + pending ids, and the
+	 * bytes of their protocol metadata and assignments. */
+	size_t nmembers;
+	size_t held;
 	struct kafka_group_member_view *views; /* results' member lists */
 	size_t viewcap;
 	/* The request being handled: its own answer is returned, not
@@ -151,9 +155,22 @@ protos_free(struct kg_proto *p, size_t n)
 	free(p);
 }
 
-static void
-member_free(struct kg_member *m)
+/* The bytes of m's protocol metadata (invariant 6). */
+static size_t
+member_meta(const struct kg_member *m)
 {
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nprotos; i++)
+		n += m->protos[i].metalen;
+	return n;
+}
+
+static void
+member_free(struct kafka_group_coord *co, struct kg_member *m)
+{
+	co->held -= member_meta(m) + m->assignment_len;
+	co->nmembers--;
 	free(m->id);
 	free(m->instance_id);
 	free(m->client_id);
@@ -229,14 +246,15 @@ group_find(const struct kafka_group_coord *co, struct kafka_group_bytes id)
 }
 
 static void
-group_free(struct kafka_group *g)
+group_free(struct kafka_group_coord *co, struct kafka_group *g)
 {
 	size_t i;
 
 	for (i = 0; i < g->nm; i++)
-		member_free(g->m[i]);
+		member_free(co, g->m[i]);
 	for (i = 0; i < g->npending; i++)
 		free(g->pending[i].id);
+	co->nmembers -= g->npending;
 	free(g->m);
 	free(g->pending);
 	free(g->id);
@@ -258,7 +276,7 @@ group_room(struct kafka_group_coord *co)
 		struct kafka_group *g = co->g[i];
 
 		if (g->state == KAFKA_GROUP_EMPTY && g->npending == 0) {
-			group_free(g);
+			group_free(co, g);
 			memmove(&co->g[i], &co->g[i + 1],
 			    (co->ng - i - 1) * sizeof(*co->g));
 			co->ng--;
@@ -381,7 +399,7 @@ member_remove(struct kafka_group_coord *co, struct kafka_group *g, size_t i,
 	}
 	memmove(&g->m[i], &g->m[i + 1], (g->nm - i - 1) * sizeof(*g->m));
 	g->nm--;
-	member_free(m);
+	member_free(co, m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -441,6 +459,7 @@ prepare_rebalance(
 			notify_sync(co, g->m[i], &sr);
 	}
 	for (i = 0; i < g->nm; i++) {
+		co->held -= g->m[i]->assignment_len;
 		free(g->m[i]->assignment);
 		g->m[i]->assignment = NULL;
 		g->m[i]->assignment_len = 0;
@@ -669,11 +688,26 @@ protocols_same(const struct kg_member *m, const struct kafka_group_join_req *rq)
 	return 1;
 }
 
+/* Would rq's metadata in place of m's (NULL: a new member) pass
+ * KAFKA_GROUP_MAX_HELD? */
+static int
+held_full(const struct kafka_group_coord *co, const struct kg_member *m,
+    const struct kafka_group_join_req *rq)
+{
+	size_t i, n = 0, old = m != NULL ? member_meta(m) : 0;
+
+	for (i = 0; i < rq->nprotocols; i++)
+		n += rq->protocols[i].metadata.len;
+	return n > old && co->held + (n - old) > KAFKA_GROUP_MAX_HELD;
+}
+
 static void
-member_set_protocols(struct kg_member *m, const struct kafka_group_join_req *rq)
+member_set_protocols(struct kafka_group_coord *co, struct kg_member *m,
+    const struct kafka_group_join_req *rq)
 {
 	size_t i;
 
+	co->held -= member_meta(m);
 	protos_free(m->protos, m->nprotos);
 	m->protos = xcalloc(rq->nprotocols, sizeof(*m->protos));
 	m->nprotos = rq->nprotocols;
@@ -688,6 +722,7 @@ member_set_protocols(struct kg_member *m, const struct kafka_group_join_req *rq)
 			memcpy(
 			    m->protos[i].meta, p->metadata.p, p->metadata.len);
 	}
+	co->held += member_meta(m);
 	m->session_ms = rq->session_timeout_ms;
 	m->rebalance_ms = rq->rebalance_timeout_ms > 0
 	                      ? rq->rebalance_timeout_ms
@@ -724,8 +759,9 @@ pending_find(const struct kafka_group *g, struct kafka_group_bytes id)
 }
 
 static void
-pending_remove(struct kafka_group *g, size_t i)
+pending_remove(struct kafka_group_coord *co, struct kafka_group *g, size_t i)
 {
+	co->nmembers--;
 	free(g->pending[i].id);
 	g->pending[i] = g->pending[--g->npending];
 }
@@ -741,18 +777,18 @@ member_add(struct kafka_group_coord *co, struct kafka_group *g, char *id,
 	    rq->instance_id.p != NULL ? bytes_dup(rq->instance_id) : NULL;
 	m->client_id = bytes_dup(rq->client_id);
 	m->client_host = bytes_dup(rq->client_host);
-	member_set_protocols(m, rq);
+	member_set_protocols(co, m, rq);
 	m->last_seen = now;
 	if (g->nm == g->mcap) {
 		g->mcap = g->mcap ? g->mcap * 2 : 8;
 		g->m = xreallocarray(g->m, g->mcap, sizeof(*g->m));
 	}
 	g->m[g->nm++] = m;
+	co->nmembers++;
 	if (g->nm == 1) {
 		free(g->protocol_type);
 		g->protocol_type = bytes_dup(rq->protocol_type);
 	}
-	(void)co;
 	return m;
 }
 
@@ -819,6 +855,9 @@ join_locked(struct kafka_group_coord *co, const struct kafka_group_join_req *rq,
 			return KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
 		if (g->nm + g->npending >= KAFKA_GROUP_MAX_MEMBERS)
 			return KAFKA_ERR_GROUP_MAX_SIZE_REACHED;
+		if (co->nmembers >= KAFKA_GROUP_MAX_ALL_MEMBERS ||
+		    held_full(co, NULL, rq))
+			return KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
 		if (rq->instance_id.p != NULL) {
 			/* A static member restarting replaces (fences) the
 			 * member that had its instance id. */
@@ -840,6 +879,7 @@ join_locked(struct kafka_group_coord *co, const struct kafka_group_join_req *rq,
 				    g->pending, g->pcap, sizeof(*g->pending));
 			}
 			p = &g->pending[g->npending++];
+			co->nmembers++;
 			p->id = id;
 			p->deadline = now + rq->session_timeout_ms;
 			join_error(res, KAFKA_ERR_MEMBER_ID_REQUIRED, g, id);
@@ -854,8 +894,10 @@ join_locked(struct kafka_group_coord *co, const struct kafka_group_join_req *rq,
 	if ((pi = pending_find(g, rq->member_id)) >= 0) {
 		char *id = g->pending[pi].id;
 
+		if (held_full(co, NULL, rq))
+			return KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
 		g->pending[pi].id = NULL;
-		pending_remove(g, (size_t)pi);
+		pending_remove(co, g, (size_t)pi);
 		if (!protocols_fit(g, NULL, rq)) {
 			free(id);
 			return KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
@@ -869,9 +911,11 @@ join_locked(struct kafka_group_coord *co, const struct kafka_group_join_req *rq,
 	if (!protocols_fit(g, m, rq))
 		return KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
 	m->last_seen = now;
+	if (held_full(co, m, rq))
+		return KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
 	switch (g->state) {
 	case KAFKA_GROUP_PREPARING:
-		member_set_protocols(m, rq);
+		member_set_protocols(co, m, rq);
 		join_wait(co, g, m, waiter, now, 0);
 		return 0;
 	case KAFKA_GROUP_COMPLETING:
@@ -883,7 +927,7 @@ join_locked(struct kafka_group_coord *co, const struct kafka_group_join_req *rq,
 			join_current(co, g, m, res);
 			return 0;
 		}
-		member_set_protocols(m, rq);
+		member_set_protocols(co, m, rq);
 		join_wait(co, g, m, waiter, now, 0);
 		return 0;
 	default:
@@ -934,19 +978,29 @@ kafka_group_join(struct kafka_group_coord *co,
 /* SyncGroup */
 
 static int16_t
-store_assignments(struct kafka_group *g, const struct kafka_group_sync_req *rq)
+store_assignments(struct kafka_group_coord *co, struct kafka_group *g,
+    const struct kafka_group_sync_req *rq)
 {
-	size_t i;
+	size_t i, n = 0, old = 0;
 
 	for (i = 0; i < rq->nassignments; i++)
 		if (rq->assignments[i].assignment.len > KAFKA_GROUP_MAX_PAYLOAD)
 			return KAFKA_ERR_INVALID_REQUEST;
+	for (i = 0; i < g->nm; i++)
+		old += g->m[i]->assignment_len;
+	for (i = 0; i < rq->nassignments; i++)
+		if (member_find(g, rq->assignments[i].member_id) != NULL)
+			n += rq->assignments[i].assignment.len;
+	if (n > old && co->held + (n - old) > KAFKA_GROUP_MAX_HELD)
+		return KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
 	for (i = 0; i < rq->nassignments; i++) {
 		const struct kafka_group_assignment_in *a = &rq->assignments[i];
 		struct kg_member *m = member_find(g, a->member_id);
 
 		if (m == NULL)
 			continue; /* a member that is gone: nothing to hand */
+		co->held += a->assignment.len;
+		co->held -= m->assignment_len;
 		free(m->assignment);
 		m->assignment_len = a->assignment.len;
 		m->assignment =
@@ -1010,7 +1064,7 @@ sync_locked(struct kafka_group_coord *co, const struct kafka_group_sync_req *rq,
 		*wait = 1;
 		return 0;
 	}
-	if ((err = store_assignments(g, rq)) != 0) {
+	if ((err = store_assignments(co, g, rq)) != 0) {
 		m->sync_waiter = NULL;
 		return err;
 	}
@@ -1080,7 +1134,7 @@ kafka_group_leave(struct kafka_group_coord *co,
 	if (g == NULL)
 		return KAFKA_ERR_UNKNOWN_MEMBER_ID;
 	if (member_id.len > 0 && (pi = pending_find(g, member_id)) >= 0) {
-		pending_remove(g, (size_t)pi);
+		pending_remove(co, g, (size_t)pi);
 		return 0;
 	}
 	for (i = 0; i < g->nm; i++) {
@@ -1153,7 +1207,7 @@ group_tick(struct kafka_group_coord *co, struct kafka_group *g, int64_t now)
 
 	for (i = g->npending; i-- > 0;)
 		if (now >= g->pending[i].deadline)
-			pending_remove(g, i);
+			pending_remove(co, g, i);
 	/* Sessions (invariant 3: not while waiting in a request). */
 	for (i = g->nm; i-- > 0;) {
 		struct kg_member *m = g->m[i];
@@ -1288,7 +1342,8 @@ kafka_group_coord_free(struct kafka_group_coord *co)
 	if (co == NULL)
 		return;
 	for (i = 0; i < co->ng; i++)
-		group_free(co->g[i]);
+		group_free(co, co->g[i]);
+	ASSERT(co->nmembers == 0 && co->held == 0); /* invariant 6 */
 	free(co->g);
 	free(co->views);
 	free(co);

@@ -38,6 +38,10 @@
  *  5. Results handed to a callback or returned point into the
  *     coordinator's memory and stay valid only until the next call into
  *     it.
+ *  6. Over every group, members plus pending member ids stay within
+ *     KAFKA_GROUP_MAX_ALL_MEMBERS and the bytes of protocol metadata and
+ *     assignments within KAFKA_GROUP_MAX_HELD (counted as they change;
+ *     nothing left once the coordinator is freed).
  */
 #ifndef SERVER_KAFKA_GROUP_H
 #define SERVER_KAFKA_GROUP_H
@@ -57,6 +61,15 @@ struct kafka_group_coord;
 /* A member's protocol metadata, or an assignment, at most this big. */
 #define KAFKA_GROUP_MAX_PAYLOAD   ((size_t)1 << 20)
 #define KAFKA_GROUP_MAX_PROTOCOLS 32
+/*
+ * What every group together may hold, so that no client runs away with
+ * the coordinator's memory: members and member ids handed out but not
+ * yet joined, and the bytes of protocol metadata and assignments.  A
+ * JoinGroup or SyncGroup past them is answered
+ * COORDINATOR_NOT_AVAILABLE (clients retry after a back-off).
+ */
+#define KAFKA_GROUP_MAX_ALL_MEMBERS 4096
+#define KAFKA_GROUP_MAX_HELD        ((size_t)16 << 20)
 
 /* State names as DescribeGroups and ListGroups report them. */
 enum kafka_group_state {

@@ -470,6 +470,85 @@ test_cancel(void)
 	kafka_group_coord_free(co);
 }
 
+/*
+ * What all groups together may hold: members (and ids handed out) past
+ * KAFKA_GROUP_MAX_ALL_MEMBERS, or metadata and assignments past
+ * KAFKA_GROUP_MAX_HELD, get COORDINATOR_NOT_AVAILABLE; room comes back
+ * as members go.  kafka_group_coord_free asserts the counts end at 0.
+ */
+static void
+test_limits(void)
+{
+	static char big[KAFKA_GROUP_MAX_PAYLOAD];
+	struct kafka_group_coord *co = kafka_group_coord_new(&cbs, 0, 1);
+	struct kafka_group_protocol_in fat[1] = {
+	    {{"range", 5}, {big, sizeof(big)}}};
+	struct kafka_group_assignment_in as[1];
+	struct kafka_group_join_req rq;
+	struct waiter w, lead, second;
+	char gid[32];
+	int i, refused = 0, done = 0;
+
+	for (i = 0; i < KAFKA_GROUP_MAX_ALL_MEMBERS + 1; i++) {
+		snprintf(gid, sizeof(gid), "m%d", i);
+		rq = jreq(gid, "");
+		memset(&w, 0, sizeof(w));
+		join(co, &rq, &w, 0);
+		if (w.error == KAFKA_ERR_COORDINATOR_NOT_AVAILABLE)
+			refused++;
+		else if (w.error == 0)
+			done++;
+	}
+	is_int(done, KAFKA_GROUP_MAX_ALL_MEMBERS, "%d members join", done);
+	is_int(refused, 1, "the next: COORDINATOR_NOT_AVAILABLE");
+	/* Their sessions end (none is waiting in a request): room again. */
+	kafka_group_tick(co, 20000);
+	rq = jreq("m-again", "");
+	memset(&w, 0, sizeof(w));
+	join(co, &rq, &w, 20000);
+	is_int(w.error, 0, "after the sessions expired, a member joins");
+	kafka_group_coord_free(co);
+
+	/* 1 MiB of metadata each: 16 fit in KAFKA_GROUP_MAX_HELD. */
+	co = kafka_group_coord_new(&cbs, 0, 1);
+	memset(&lead, 0, sizeof(lead));
+	memset(big, 'x', sizeof(big));
+	refused = done = 0;
+	for (i = 0; i < 17; i++) {
+		snprintf(gid, sizeof(gid), "fat%d", i);
+		rq = jreq(gid, "");
+		rq.protocols = fat;
+		rq.nprotocols = 1;
+		memset(&w, 0, sizeof(w));
+		join(co, &rq, i == 0 ? &lead : &w, 30000);
+		if (i == 0)
+			continue;
+		if (i == 1)
+			second = w;
+		if (w.error == KAFKA_ERR_COORDINATOR_NOT_AVAILABLE)
+			refused++;
+		else if (w.error == 0)
+			done++;
+	}
+	ok(lead.error == 0 && done == 15 && refused == 1,
+	    "16 members of 1 MiB metadata join, the 17th is refused");
+	/* The leader of fat0 hands itself a 1 MiB assignment: no room. */
+	as[0].member_id = B(lead.member_id);
+	as[0].assignment.p = big;
+	as[0].assignment.len = sizeof(big);
+	memset(&w, 0, sizeof(w));
+	sync_(co, "fat0", lead.member_id, lead.generation, 1, as, &w, 30000);
+	is_int(w.error, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE,
+	    "an assignment past the limit: COORDINATOR_NOT_AVAILABLE");
+	is_int(kafka_group_leave(
+	           co, B("fat1"), B(second.member_id), B(NULL), 30000),
+	    0, "a member of 1 MiB leaves");
+	memset(&w, 0, sizeof(w));
+	sync_(co, "fat0", lead.member_id, lead.generation, 1, as, &w, 30000);
+	ok(w.error == 0 && w.syncs == 1, "now the assignment fits");
+	kafka_group_coord_free(co);
+}
+
 int
 main(void)
 {
@@ -481,5 +560,6 @@ main(void)
 	test_initial_delay_and_timeouts();
 	test_errors_and_protocols();
 	test_cancel();
+	test_limits();
 	return done_testing();
 }
