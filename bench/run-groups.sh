@@ -11,6 +11,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 build=${1:-$here/../build}
 [ $# -gt 0 ] && shift
 [ "${1:-}" = "--" ] && shift
@@ -31,14 +32,7 @@ trap 'exit 1' INT TERM HUP
     --data_dir "$tmp/data" --log_retention_bytes 4g --log_level info \
     --group_initial_rebalance_delay_ms 0 >"$tmp/log" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 50); do
-	port=$(sed -n 's/.*kafka: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	    "$tmp/log" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
+port=$(listening_port "$tmp/log" kafka 50) || { cat "$tmp/log" >&2; exit 1; }
 
 echo "commands:"
 echo "  finnstreamd --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:$port" \

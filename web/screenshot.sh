@@ -9,6 +9,7 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 build=$(cd "$1" && pwd)
 out=$2
 secs=${3:-60}
@@ -27,14 +28,7 @@ trap 'exit 1' INT TERM HUP
     --http_chart_dir "$top/.npm-deps/node_modules/uplot/dist" \
     2>"$tmp/log" &
 pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*http: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
-	    "$tmp/log" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
+port=$(listening_port "$tmp/log" http) || { cat "$tmp/log" >&2; exit 1; }
 echo "screenshot: $secs s of trades first"
 sleep "$secs"
 /usr/bin/python3 "$top/tests/integration/lib/page_check.py" \
