@@ -19,3 +19,27 @@ listening_port() {
 	done
 	return 1
 }
+
+# free_port: a loopback TCP port free at the time of asking.
+free_port() {
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(Listen => 1,
+		    LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)
+		    or die "no free port: $!\n";
+		print $s->sockport, "\n";'
+}
+
+# wait_port PORT PID: until 127.0.0.1:PORT accepts (status 0), for up to
+# 10 s, or until PID died (status 1).
+wait_port() {
+	_wp_n=0
+	while [ "$_wp_n" -lt 100 ]; do
+		kill -0 "$2" 2>/dev/null || return 1
+		perl -MIO::Socket::INET -e '
+			exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1",
+			    PeerPort => $ARGV[0]) ? 0 : 1)' "$1" && return 0
+		sleep 0.1
+		_wp_n=$((_wp_n + 1))
+	done
+	return 1
+}

@@ -26,6 +26,7 @@
 # figure's bench_fetch run (utime + stime from /proc/PID/stat), a
 # measure less disturbed by other load than the rates.
 set -u
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 if [ $# -lt 2 ]; then
 	echo "usage: bench/run-fetch-ab.sh OLD_BUILD NEW_BUILD [PAIRS]" >&2
@@ -51,25 +52,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(Listen => 1,
-		    LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)
-		    or die "no free port: $!\n";
-		print $s->sockport, "\n";'
-}
-wait_port() { # PORT PID
-	i=0
-	while [ $i -lt 100 ]; do
-		kill -0 "$2" 2>/dev/null || return 1
-		perl -MIO::Socket::INET -e '
-			exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1",
-			    PeerPort => $ARGV[0]) ? 0 : 1)' "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 echo "== run-fetch-ab: $(nproc) CPUs; $(date -u '+%Y-%m-%d %H:%M UTC');" \
     "load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -28,6 +28,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 build=${1:-${BUILD:-$here/../build}}
 build=$(cd "$build" 2>/dev/null && pwd) || {
 	echo "run-kafka.sh: no build directory ${1:-${BUILD:-$here/../build}}" >&2
@@ -76,30 +77,6 @@ commands=$tmp/commands
 : >"$commands"
 note() {
 	printf '  %s\n' "$(echo "$*" | sed 's/^ *//')" >>"$commands"
-}
-
-free_port() {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(Listen => 1,
-		    LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)
-		    or die "no free port: $!\n";
-		print $s->sockport, "\n";'
-}
-
-# wait_port PORT PID: until PORT accepts, or PID died (status 1).
-wait_port() {
-	i=0
-	while [ $i -lt 100 ]; do
-		kill -0 "$2" 2>/dev/null || return 1
-		if perl -MIO::Socket::INET -e '
-			exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1",
-			    PeerPort => $ARGV[0]) ? 0 : 1)' "$1"; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 # start_daemon NAME ARGS...: sets $dpid; the log goes to $tmp/NAME.log.

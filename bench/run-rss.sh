@@ -43,6 +43,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 build=${1:-${BUILD:-$here/../build}}
 build=$(cd "$build" 2>/dev/null && pwd) || {
 	echo "run-rss.sh: no build directory ${1:-${BUILD:-$here/../build}}" >&2
@@ -79,13 +80,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	perl -MIO::Socket::INET -e '
-		my $s = IO::Socket::INET->new(Listen => 1,
-		    LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)
-		    or die "no free port: $!\n";
-		print $s->sockport, "\n";'
-}
 # listening FILE WHAT: the port of the daemon's "WHAT: listening on" line.
 listening() {
 	sed -n "s/.*$2: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p" "$1" |
