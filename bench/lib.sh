@@ -43,3 +43,24 @@ wait_port() {
 	done
 	return 1
 }
+
+# run_daemon NAME DAEMON ARGS...: DAEMON (a finnstreamd) in the
+# background with ARGS and --data_dir in a new temporary directory, its
+# log in $tmp/log; sets tmp and pid.  On exit the daemon is stopped and
+# $tmp removed (a caller that stops the daemon itself clears pid).
+run_daemon() {
+	_rd_name=$1
+	_rd_daemon=$2
+	shift 2
+	tmp=$(mktemp -d -t "$_rd_name.XXXXXX") || exit 1
+	pid=
+	trap _run_daemon_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	"$_rd_daemon" --data_dir "$tmp/data" "$@" >"$tmp/log" 2>&1 &
+	pid=$!
+}
+
+_run_daemon_cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}

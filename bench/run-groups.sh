@@ -18,20 +18,10 @@ build=${1:-$here/../build}
 daemon=$build/finnstreamd
 [ -x "$daemon" ] || { echo "run-groups.sh: $daemon missing" >&2; exit 1; }
 
-tmp=$(mktemp -d -t run-groups.XXXXXX) || exit 1
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-"$daemon" --feed sim --sim_rate 1 --kafka_listen 127.0.0.1:0 \
-    --http_listen 127.0.0.1:0 \
-    --data_dir "$tmp/data" --log_retention_bytes 4g --log_level info \
-    --group_initial_rebalance_delay_ms 0 >"$tmp/log" 2>&1 &
-pid=$!
+run_daemon run-groups "$daemon" --feed sim --sim_rate 1 \
+    --kafka_listen 127.0.0.1:0 --http_listen 127.0.0.1:0 \
+    --log_retention_bytes 4g --log_level info \
+    --group_initial_rebalance_delay_ms 0
 port=$(listening_port "$tmp/log" kafka 50) || { cat "$tmp/log" >&2; exit 1; }
 
 echo "commands:"

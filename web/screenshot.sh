@@ -13,21 +13,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 out=$2
 secs=${3:-60}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-"$build/finnstreamd" --data_dir "$tmp/data" --feed sim --sim_rate 400 \
+run_daemon screenshot "$build/finnstreamd" --feed sim --sim_rate 400 \
     --kafka_listen 127.0.0.1:0 --http_listen 127.0.0.1:0 \
     --http_web_dir "$top/web" \
-    --http_chart_dir "$top/.npm-deps/node_modules/uplot/dist" \
-    2>"$tmp/log" &
-pid=$!
+    --http_chart_dir "$top/.npm-deps/node_modules/uplot/dist"
 port=$(listening_port "$tmp/log" http) || { cat "$tmp/log" >&2; exit 1; }
 echo "screenshot: $secs s of trades first"
 sleep "$secs"
